@@ -1,0 +1,19 @@
+"""measure: deterministic performance measurement of Python code.
+
+One call, :func:`measure`, runs a program's entry point on a list of inputs in a sandboxed
+worker and counts the instructions of each call (``perf`` hardware counters, ``valgrind``, or
+``time`` as a noisy fallback). See README.md.
+"""
+__version__ = "0.1.0"
+
+from .errors import (BackendUnavailable, ConfigError, InputFileError, InterpreterError,  # noqa: E402
+                     MeasureError, PerfError, PMUUnavailable, SandboxError)
+from .model import (Config, CountSummary, Input, InputResult, Measurement, PlatformKey,  # noqa: E402
+                    Program, Sample, Status)
+from .run import measure  # noqa: E402
+
+__all__ = [
+    "measure", "Program", "Input", "Config", "Measurement", "InputResult", "Sample", "Status",
+    "CountSummary", "PlatformKey", "MeasureError", "ConfigError", "InputFileError", "InterpreterError",
+    "BackendUnavailable", "PerfError", "PMUUnavailable", "SandboxError",
+]

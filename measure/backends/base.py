@@ -1,0 +1,54 @@
+"""What every backend provides to the session driver."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import List, Optional, Sequence
+
+from ..native import Child
+from ..platform import Interpreter
+
+
+@dataclass(frozen=True)
+class Counts:
+    """Counter values of one region. None: this backend does not count that quantity."""
+
+    instructions: Optional[int] = None
+    cycles: Optional[int] = None
+    branches: Optional[int] = None
+    branch_misses: Optional[int] = None
+    task_clock_ns: Optional[int] = None
+    scaled: bool = False
+
+
+class Backend:
+    """A way to count a region of the worker.
+
+    ``mode`` is what the worker does at the region's edges: ``valgrind`` (client requests),
+    ``perf`` (ask the parent to enable/disable its counters) or ``time`` (clocks only).
+    """
+
+    name = "base"
+    mode = "time"
+    deterministic = False
+    events: Sequence[str] = ()
+
+    def check(self) -> None:
+        """Raise a BackendUnavailable subclass, with the remedy, if this backend cannot run here."""
+
+    def command(self, interp: Interpreter, worker_argv: List[str], workdir_inside: str) -> List[str]:
+        """The argv the launcher executes."""
+        return [interp.executable, *worker_argv]
+
+    def region_start(self, child: Child) -> None:
+        """The worker entered its region (perf mode only)."""
+
+    def region_end(self, child: Child) -> None:
+        """The worker left its region (perf mode only)."""
+
+    def read(self, child: Child, workdir: str, pid: int, region: str) -> Counts:
+        """The counts of the region ``region`` ("setup" or "call") that process ``pid`` (as the
+        worker sees it) just finished; called once that process has been reaped."""
+        return Counts()
+
+    def discard(self, child: Child, workdir: str, pid: int) -> None:
+        """Forget whatever a process left behind without a valid region (crash, timeout)."""

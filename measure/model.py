@@ -1,0 +1,238 @@
+"""The data model: programs, inputs, configuration, samples, measurements, platform keys.
+
+Records are dataclasses; a :class:`Measurement` round-trips through a versioned JSON document
+(``measure/schema/measurement-1.json``), converts to a pandas DataFrame, and exports to pyperf.
+"""
+from __future__ import annotations
+
+import enum
+import statistics
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+
+from .errors import ConfigError, InputFileError
+
+SCHEMA_VERSION = 1
+_MISSING = object()
+
+
+class Status(str, enum.Enum):
+    """How one counted call ended. Only ``ok`` samples carry a count that scores may use."""
+
+    OK = "ok"
+    WRONG_ANSWER = "wrong_answer"
+    ERROR = "error"                      # exception (traceback in the message), sys.exit, os._exit
+    TIMEOUT = "timeout"                  # right-censored: no count is recorded, none is imputed
+    MEMORY = "memory"
+    CRASHED = "crashed"                  # killed by a signal
+    SANDBOX_VIOLATION = "sandbox_violation"  # denied operation, output limit, tampered channel
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class Program:
+    """Python source whose function ``entry`` is measured. ``name`` labels results."""
+
+    source: str
+    entry: str
+    name: str = "candidate"
+
+    @classmethod
+    def from_file(cls, path: str | Path, entry: str) -> "Program":
+        p = Path(path)
+        try:
+            source = p.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise InputFileError(f"cannot read the program {str(p)!r}: {exc.strerror}. "
+                                 "Check the path and permissions.") from None
+        except UnicodeDecodeError:
+            raise InputFileError(f"{str(p)!r} is not UTF-8 text: save the source as UTF-8.") from None
+        return cls(source, entry, p.stem)
+
+
+@dataclass(frozen=True)
+class Input:
+    """Positional arguments of one call, optionally with the expected output.
+
+    ``args`` must be plain data (JSON types, tuples, sets, bytes) or picklable: the worker gets a
+    deep copy for every call, so a candidate that mutates its arguments cannot affect the next call.
+    """
+
+    args: Tuple[Any, ...]
+    expected: Any = _MISSING
+    name: Optional[str] = None
+
+    @property
+    def has_expected(self) -> bool:
+        return self.expected is not _MISSING
+
+
+Checker = Callable[[Any, Any], bool]
+
+
+@dataclass(frozen=True)
+class Config:
+    """How to measure.
+
+    backend: ``auto``, ``perf``, ``valgrind`` or ``time``.
+    python: path of the measured interpreter (any CPython >= 3.9); None: the one running measure.
+    repeat: counted calls per input (k), each in a fresh fork of the loaded worker.
+    warmup: uncounted calls before each counted call, in the same fork (caches they fill carry
+        into the counted call: 0 counts first-call costs).
+    timeout: wall-clock seconds allowed per counted call (and for the module body), under the
+        chosen backend: valgrind runs code 24-72x slower than native, so raise it there.
+    memory: address-space limit of the worker in bytes (None: unlimited).
+    output_limit: bytes a call may write to files or stdout/stderr.
+    isolation: ``best-effort`` (go on with a warning when a namespace is not permitted) or
+        ``strict`` (fail instead).
+    checker: ``checker(output, expected) -> bool``; default: equality.
+    """
+
+    backend: str = "auto"
+    python: Optional[str] = None
+    repeat: int = 5
+    warmup: int = 0
+    timeout: float = 10.0
+    memory: Optional[int] = 4 * 1024**3
+    output_limit: int = 16 * 1024**2
+    isolation: str = "best-effort"
+    seccomp: bool = True
+    checker: Optional[Checker] = field(default=None, compare=False)
+
+    def __post_init__(self):
+        if self.backend not in ("auto", "perf", "valgrind", "time"):
+            raise ConfigError(f"unknown backend {self.backend!r}: choose auto, perf, valgrind or time")
+        if not isinstance(self.repeat, int) or self.repeat < 1:
+            raise ConfigError(f"repeat must be an integer >= 1, got {self.repeat!r}")
+        if not isinstance(self.warmup, int) or self.warmup < 0:
+            raise ConfigError(f"warmup must be an integer >= 0, got {self.warmup!r}")
+        if not (isinstance(self.timeout, (int, float)) and self.timeout > 0):
+            raise ConfigError(f"timeout must be a positive number of seconds, got {self.timeout!r}")
+        if self.memory is not None and (not isinstance(self.memory, int) or self.memory < 64 * 1024**2):
+            raise ConfigError(f"memory must be at least 64 MiB (in bytes) or None, got {self.memory!r}")
+        if not isinstance(self.output_limit, int) or self.output_limit < 4096:
+            raise ConfigError(f"output_limit must be at least 4096 bytes, got {self.output_limit!r}")
+        if self.isolation not in ("best-effort", "strict"):
+            raise ConfigError(f"isolation must be 'best-effort' or 'strict', got {self.isolation!r}")
+
+    def describe(self) -> Dict[str, Any]:
+        d = asdict(self)
+        d["checker"] = None if self.checker is None else getattr(self.checker, "__qualname__", repr(self.checker))
+        return d
+
+
+@dataclass(frozen=True)
+class PlatformKey:
+    """Counts compare only under an equal key (across keys: through a calibration profile)."""
+
+    backend: str
+    isa: str
+    cpu_model: str
+    implementation: str
+    python_version: str
+    python_build: str     # sha256 prefix of the interpreter binary
+    kernel: str
+    engine_version: str
+
+    def label(self) -> str:
+        return f"{self.backend}/{self.isa}/{self.implementation}-{self.python_version}@{self.python_build[:8]}"
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One counted call (or the module body, for ``setup``).
+
+    instructions, cycles, branches, branch_misses: user-space counts (None where the backend has
+    none, and for every status but ok/wrong_answer). task_clock_ns: CPU time of the region; wall_ns:
+    its wall time (under valgrind both are valgrind's). peak_rss_bytes: peak resident set of the
+    process that ran it. scaled: the counter group was multiplexed (values are estimates).
+    """
+
+    status: Status
+    instructions: Optional[int] = None
+    cycles: Optional[int] = None
+    branches: Optional[int] = None
+    branch_misses: Optional[int] = None
+    task_clock_ns: Optional[int] = None
+    wall_ns: Optional[int] = None
+    peak_rss_bytes: Optional[int] = None
+    scaled: bool = False
+    message: str = ""
+
+    def to_dict(self) -> Dict[str, Any]:
+        d = asdict(self)
+        d["status"] = self.status.value
+        return d
+
+    @classmethod
+    def from_dict(cls, d: Dict[str, Any]) -> "Sample":
+        d = dict(d)
+        d["status"] = Status(d["status"])
+        return cls(**d)
+
+
+@dataclass(frozen=True)
+class CountSummary:
+    """median, min, max and all values of the ok counts of one input (k = len(values))."""
+
+    median: float
+    min: int
+    max: int
+    values: Tuple[int, ...]
+
+    @property
+    def relative_spread(self) -> float:
+        """(max - min) / median; 0 for a deterministic backend that repeated exactly."""
+        return (self.max - self.min) / self.median if self.median else 0.0
+
+    @classmethod
+    def of(cls, values: Sequence[int]) -> Optional["CountSummary"]:
+        if not values:
+            return None
+        return cls(float(statistics.median(values)), min(values), max(values), tuple(values))
+
+
+@dataclass(frozen=True)
+class InputResult:
+    """All samples of one input, its overall status, and the output of its first ok call."""
+
+    index: int
+    name: Optional[str]
+    status: Status
+    samples: Tuple[Sample, ...]
+    output: Any = None
+    message: str = ""
+
+    def summary(self, metric: str = "instructions") -> Optional[CountSummary]:
+        vals = [getattr(s, metric) for s in self.samples if s.status is Status.OK]
+        return CountSummary.of([v for v in vals if v is not None])
+
+    @property
+    def instructions(self) -> Optional[CountSummary]:
+        return self.summary("instructions")
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """The result of :func:`measure.measure`: one program on a list of inputs."""
+
+    program: str
+    entry: str
+    platform: PlatformKey
+    config: Dict[str, Any]
+    setup: Sample
+    inputs: Tuple[InputResult, ...]
+    warnings: Tuple[str, ...] = ()
+    started: str = ""
+    elapsed_s: float = 0.0
+
+    @property
+    def backend(self) -> str:
+        return self.platform.backend
+
+    @property
+    def ok(self) -> bool:
+        return self.setup.status is Status.OK and all(r.status is Status.OK for r in self.inputs)

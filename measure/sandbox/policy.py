@@ -1,0 +1,147 @@
+"""Isolation of the worker: which namespaces this machine grants, read-only mounts, rlimits."""
+from __future__ import annotations
+
+import math
+import os
+import resource
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import List, Tuple
+
+from ..errors import SandboxError
+from ..native import NAMESPACES, probe_namespaces
+
+# Where the private working directory appears inside the mount namespace: one fixed path, so that
+# the worker's cwd (which leaks into counts) is the same in every run. The directory on the host is
+# only a mount point and stays empty; concurrent runs each bind their own directory onto it in
+# their own namespace.
+INNER_DIR = "/tmp/.measure-sandbox"
+WANTED = ("pid", "net", "mount", "ipc", "uts")
+_MS = {"nosuid": 2, "nodev": 4, "noexec": 8, "noatime": 1024, "nodiratime": 2048, "relatime": 1 << 21}
+_SKIP_PREFIXES = ("/proc", "/dev")  # fresh /proc; device nodes stay usable (/dev/null)
+
+
+@dataclass(frozen=True)
+class Isolation:
+    """The namespaces a worker gets here, and what could not be had."""
+
+    namespaces: int
+    granted: Tuple[str, ...]
+    missing: Tuple[str, ...]
+    ro_mounts: Tuple[Tuple[str, int], ...]
+
+    @property
+    def has(self):
+        return lambda name: name in self.granted
+
+    def warnings(self) -> List[str]:
+        if not self.missing:
+            return []
+        consequences = {
+            "pid": "a descendant that calls setsid() can outlive its call; the count may miss orphans",
+            "net": "the candidate can open network connections",
+            "mount": "the candidate can write outside its working directory (where permissions allow), "
+                     "and the working directory's path varies between runs",
+            "ipc": "System V IPC is shared with the host",
+            "uts": "the candidate can see the host name",
+            "user": "namespaces need root or unprivileged user namespaces",
+        }
+        return [f"no {n} namespace here: {consequences[n]}" for n in self.missing]
+
+
+def _unescape(path: str) -> str:
+    return path.replace("\\040", " ").replace("\\011", "\t").replace("\\012", "\n").replace("\\134", "\\")
+
+
+def read_only_mounts() -> Tuple[Tuple[str, int], ...]:
+    """Every mount point but /proc and device nodes, with the flags a read-only bind remount must keep."""
+    seen, out = set(), []
+    try:
+        with open("/proc/self/mountinfo", encoding="utf-8") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return (("/", 0),)
+    for line in lines:
+        fields = line.split()
+        if len(fields) < 6:
+            continue
+        point = _unescape(fields[4])
+        if point in seen or (point != "/dev/shm" and point.startswith(_SKIP_PREFIXES)):
+            continue
+        seen.add(point)
+        flags = sum(_MS.get(o, 0) for o in fields[5].split(","))
+        out.append((point, flags))
+    out.sort(key=lambda pf: pf[0].count("/"))
+    return tuple(out)
+
+
+@lru_cache(maxsize=None)
+def _probe(strict: bool) -> Isolation:
+    user = os.getuid() != 0
+    base = NAMESPACES["user"] if user else 0
+    wanted = [NAMESPACES[n] for n in WANTED]
+    if probe_namespaces(base | sum(wanted)) == 0:
+        granted = list(WANTED)
+    else:
+        granted = [n for n in WANTED if probe_namespaces(base | NAMESPACES[n]) == 0]
+        if user and not granted:
+            base = 0
+    missing = [n for n in WANTED if n not in granted]
+    if user and base == 0:
+        missing.append("user")
+    flags = base | sum(NAMESPACES[n] for n in granted)
+    if "mount" in granted and not _mount_point():
+        granted.remove("mount")
+        missing.append("mount")
+        flags &= ~NAMESPACES["mount"]
+    iso = Isolation(flags, tuple(granted), tuple(missing),
+                    read_only_mounts() if "mount" in granted else ())
+    if strict and missing:
+        raise SandboxError("strict isolation was asked for, but this machine does not grant: "
+                           + "; ".join(iso.warnings())
+                           + ". Remedy: run as root, enable unprivileged user namespaces "
+                             "(`sysctl kernel.unprivileged_userns_clone=1`), or use isolation='best-effort'.")
+    return iso
+
+
+def _mount_point() -> bool:
+    try:
+        os.makedirs(INNER_DIR, mode=0o755, exist_ok=True)
+    except OSError:
+        return False
+    return os.path.isdir(INNER_DIR)
+
+
+def plan_isolation(strict: bool = False) -> Isolation:
+    """Probe (once per process) which namespaces a child can get; strict: raise if any is missing."""
+    return _probe(strict)
+
+
+def rlimits(memory: int | None, output_limit: int, cpu_seconds: float, under_valgrind: bool) -> List[Tuple[int, int]]:
+    """Limits applied before exec. Under valgrind the address-space limit is not applied:
+    valgrind reserves large address ranges for itself; the data limit is used instead."""
+    unlimited = 2**64 - 1
+    out = [
+        (resource.RLIMIT_CORE, 0),
+        (resource.RLIMIT_FSIZE, output_limit),
+        (resource.RLIMIT_NOFILE, 1024),
+        (resource.RLIMIT_CPU, int(math.ceil(cpu_seconds))),
+    ]
+    if memory is not None:
+        out.append((resource.RLIMIT_DATA if under_valgrind else resource.RLIMIT_AS, memory))
+    if os.getuid() != 0:  # ignored for root; counts every process of the user
+        out.append((resource.RLIMIT_NPROC, _user_processes() + 256))
+    hard = {r: resource.getrlimit(r)[1] for r, _ in out}
+    return [(r, v if hard[r] == resource.RLIM_INFINITY else min(v, hard[r])) if v != unlimited else (r, v)
+            for r, v in out]
+
+
+def _user_processes() -> int:
+    uid, n = os.getuid(), 0
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                n += os.stat(f"/proc/{d}").st_uid == uid
+            except OSError:
+                pass
+    return n

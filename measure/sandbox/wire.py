@@ -1,0 +1,190 @@
+"""The parent/worker channel: length-prefixed JSON frames, and a value codec.
+
+Standard library only, and importable by itself: the worker copies this file beside itself and
+runs under any CPython >= 3.9. Values travel as JSON with a few tagged forms for what JSON lacks
+(tuples, sets, bytes, non-finite floats, dicts with non-string keys). The parent decodes with
+``trusted=False``: anything unknown is a :class:`WireError`, never evaluated or unpickled. Only
+inputs going *to* the worker may use the ``$pickle`` form (they come from the caller, not from a
+candidate).
+"""
+import base64
+import json
+import math
+import os
+import pickle
+import struct
+
+MAX_FRAME = 64 * 1024 * 1024
+_HEADER = struct.Struct(">I")
+
+
+class WireError(ValueError):
+    """A frame or value that does not follow the protocol."""
+
+
+def _enc(value, allow_pickle):
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, int):
+        return value if type(value) is int else int(value)
+    if isinstance(value, float):
+        if math.isfinite(value):
+            return value
+        return {"$float": repr(value)}
+    if isinstance(value, list):
+        return [_enc(v, allow_pickle) for v in value]
+    if isinstance(value, tuple):
+        return {"$tuple": [_enc(v, allow_pickle) for v in value]}
+    if isinstance(value, (set, frozenset)):
+        items = [_enc(v, allow_pickle) for v in value]
+        items.sort(key=lambda x: json.dumps(x, sort_keys=True))  # deterministic order
+        return {"$frozenset" if isinstance(value, frozenset) else "$set": items}
+    if isinstance(value, (bytes, bytearray)):
+        return {"$bytes": base64.b64encode(bytes(value)).decode("ascii")}
+    if isinstance(value, complex):
+        return {"$complex": [_enc(value.real, False), _enc(value.imag, False)]}
+    if isinstance(value, dict):
+        if all(type(k) is str for k in value) and not any(k.startswith("$") for k in value):
+            return {k: _enc(v, allow_pickle) for k, v in value.items()}
+        return {"$dict": [[_enc(k, allow_pickle), _enc(v, allow_pickle)] for k, v in value.items()]}
+    if allow_pickle:
+        return {"$pickle": base64.b64encode(pickle.dumps(value, protocol=4)).decode("ascii")}
+    raise WireError("cannot send a value of type %s as plain data" % type(value).__name__)
+
+
+def encode_value(value, allow_pickle=False):
+    """``value`` as JSON-compatible plain data; raises WireError for types that are not plain data."""
+    return _enc(value, allow_pickle)
+
+
+def _hashable(v):
+    if isinstance(v, list):
+        return tuple(_hashable(x) for x in v)
+    if isinstance(v, dict):
+        raise WireError("a dict cannot be a set member or a dict key")
+    return v
+
+
+def decode_value(data, trusted=False):
+    """Inverse of :func:`encode_value`. ``trusted=False`` refuses ``$pickle`` and unknown tags."""
+    if data is None or isinstance(data, (bool, int, float, str)):
+        return data
+    if isinstance(data, list):
+        return [decode_value(v, trusted) for v in data]
+    if not isinstance(data, dict):
+        raise WireError("unexpected JSON value of type %s" % type(data).__name__)
+    if len(data) == 1:
+        (tag, body), = data.items()
+        if tag.startswith("$"):
+            if tag == "$tuple":
+                return tuple(decode_value(v, trusted) for v in _list(body))
+            if tag in ("$set", "$frozenset"):
+                items = [_hashable(decode_value(v, trusted)) for v in _list(body)]
+                return set(items) if tag == "$set" else frozenset(items)
+            if tag == "$bytes":
+                return base64.b64decode(_str(body), validate=True)
+            if tag == "$float":
+                if body not in ("nan", "inf", "-inf"):
+                    raise WireError("bad $float %r" % (body,))
+                return float(body)
+            if tag == "$complex":
+                re_, im = _list(body)
+                return complex(decode_value(re_), decode_value(im))
+            if tag == "$dict":
+                return {_hashable(decode_value(k, trusted)): decode_value(v, trusted)
+                        for k, v in (_pair(p) for p in _list(body))}
+            if tag == "$pickle" and trusted:
+                return pickle.loads(base64.b64decode(_str(body)))
+            raise WireError("unknown or forbidden tag %r" % tag)
+    if any(k.startswith("$") for k in data):
+        raise WireError("plain dict keys may not start with '$'")
+    return {k: decode_value(v, trusted) for k, v in data.items()}
+
+
+def _list(x):
+    if not isinstance(x, list):
+        raise WireError("expected a list, got %s" % type(x).__name__)
+    return x
+
+
+def _str(x):
+    if not isinstance(x, str):
+        raise WireError("expected a string, got %s" % type(x).__name__)
+    return x
+
+
+def _pair(x):
+    if not isinstance(x, list) or len(x) != 2:
+        raise WireError("expected a [key, value] pair")
+    return x
+
+
+def send(fd, message):
+    """Write one frame: a 4-byte big-endian length, then the JSON text of ``message``."""
+    body = json.dumps(message, separators=(",", ":"), allow_nan=False).encode("utf-8")
+    if len(body) > MAX_FRAME:
+        raise WireError("frame of %d bytes exceeds the %d-byte limit" % (len(body), MAX_FRAME))
+    data = _HEADER.pack(len(body)) + body
+    while data:
+        n = os.write(fd, data)
+        data = data[n:]
+
+
+def parse_frame(body):
+    """Decode a frame body strictly: UTF-8 JSON, an object with a string field ``t``."""
+    try:
+        msg = json.loads(body.decode("utf-8"), parse_constant=_no_constant)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise WireError("frame is not valid JSON: %s" % exc)
+    if not isinstance(msg, dict) or not isinstance(msg.get("t"), str):
+        raise WireError("frame is not an object with a 't' field")
+    return msg
+
+
+def _no_constant(name):
+    raise WireError("non-standard JSON constant %s" % name)
+
+
+class FrameReader:
+    """Accumulates bytes from a pipe and yields complete frames (for the parent's select loop)."""
+
+    def __init__(self):
+        self._buf = b""
+
+    def feed(self, data):
+        self._buf += data
+        frames = []
+        while len(self._buf) >= 4:
+            (n,) = _HEADER.unpack(self._buf[:4])
+            if n > MAX_FRAME:
+                raise WireError("frame length %d exceeds the %d-byte limit" % (n, MAX_FRAME))
+            if len(self._buf) < 4 + n:
+                break
+            frames.append(parse_frame(self._buf[4:4 + n]))
+            self._buf = self._buf[4 + n:]
+        return frames
+
+
+def recv(fd):
+    """Blocking read of one frame (worker side). Returns None at end of file."""
+    head = _read_exact(fd, 4)
+    if head is None:
+        return None
+    (n,) = _HEADER.unpack(head)
+    if n > MAX_FRAME:
+        raise WireError("frame too large")
+    body = _read_exact(fd, n)
+    if body is None:
+        raise WireError("truncated frame")
+    return parse_frame(body)
+
+
+def _read_exact(fd, n):
+    chunks, got = [], 0
+    while got < n:
+        b = os.read(fd, n - got)
+        if not b:
+            return None
+        chunks.append(b)
+        got += len(b)
+    return b"".join(chunks)
