@@ -236,3 +236,28 @@ class Measurement:
     @property
     def ok(self) -> bool:
         return self.setup.status is Status.OK and all(r.status is Status.OK for r in self.inputs)
+
+    def to_json(self, indent: Optional[int] = 2) -> str:
+        """The versioned JSON document (see measure/schema/measurement-1.json)."""
+        from .results import to_json
+        return to_json(self, indent)
+
+    @classmethod
+    def from_json(cls, text: str) -> "Measurement":
+        import json
+        from .results import from_dict
+        try:
+            doc = json.loads(text)
+        except ValueError as exc:
+            raise InputFileError(f"not valid JSON: {exc}") from None
+        return from_dict(doc)
+
+    def to_dataframe(self):
+        """One row per counted call (pandas DataFrame)."""
+        from .results import to_dataframe
+        return to_dataframe(self)
+
+    def to_pyperf(self, metric: str = "instructions"):
+        """A pyperf.BenchmarkSuite (dump it with ``.dump(path)``; ``python -m pyperf stats`` reads it)."""
+        from .results import to_pyperf
+        return to_pyperf(self, metric)

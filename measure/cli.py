@@ -1,0 +1,152 @@
+"""The ``measure`` command line.
+
+Exit codes: 0 measured and every input ok; 1 measured, but the setup or some input is not ok
+(its status says why); 2 usage, input-file or infrastructure error (the message says the remedy).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+from typing import List, Optional, Sequence
+
+from . import __version__
+from .errors import ConfigError, InputFileError, MeasureError
+from .model import Config, Input, Measurement, Program, Status
+
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kKmMgGtT]?)(i?[bB])?\s*$")
+
+
+def parse_size(text: str) -> int:
+    """'512M', '2G', '1.5GiB', '1048576' -> bytes (powers of 1024)."""
+    m = _SIZE.match(text)
+    if not m:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size: write e.g. 512M, 2G or a number of bytes")
+    mult = 1024 ** " KMGT".index((m.group(2) or " ").upper())
+    return int(float(m.group(1)) * mult)
+
+
+def _load_json(path: str, what: str):
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InputFileError(f"cannot read the {what} file {path!r}: {exc.strerror}") from None
+    except ValueError as exc:
+        raise InputFileError(f"the {what} file {path!r} is not valid JSON: {exc}") from None
+
+
+def load_inputs(path: str, expected_path: Optional[str]) -> List[Input]:
+    """INPUTS.json: a JSON list of argument lists; EXPECTED.json: a list of outputs of the same length."""
+    data = _load_json(path, "inputs")
+    if not isinstance(data, list) or not all(isinstance(a, list) for a in data):
+        raise InputFileError(f"{path!r} must be a JSON list of argument lists, e.g. [[1, 2], [3, 4]] for two "
+                             "calls f(1, 2) and f(3, 4)")
+    if expected_path is None:
+        return [Input(tuple(a)) for a in data]
+    exp = _load_json(expected_path, "expected-outputs")
+    if not isinstance(exp, list) or len(exp) != len(data):
+        raise InputFileError(f"{expected_path!r} must be a JSON list with one expected output per input "
+                             f"({len(data)} inputs)")
+    return [Input(tuple(a), e) for a, e in zip(data, exp)]
+
+
+def _fmt_count(v: Optional[float]) -> str:
+    return "-" if v is None else f"{v:,.0f}"
+
+
+def render(m: Measurement) -> str:
+    """The short aligned table: input, status, instructions (median), spread, backend."""
+    p = m.platform
+    metric = "instructions" if p.backend != "time" else "task_clock_ns"
+    unit = "instructions" if metric == "instructions" else "ns task-clock"
+    head = (f"{m.program}.{m.entry}  backend {p.backend}  CPython {p.python_version} ({p.isa})  "
+            f"k={m.config.get('repeat')}  {m.elapsed_s:.1f} s")
+    rows = [("input", "status", f"median ({unit})", "spread", "k")]
+    s = m.setup
+    rows.append(("setup", s.status.value, _fmt_count(getattr(s, metric)), "", "1"))
+    for r in m.inputs:
+        summ = r.summary(metric)
+        spread = "" if summ is None else (f"±{summ.relative_spread / 2 * 100:.2f} %  [{summ.min:,} – {summ.max:,}]")
+        rows.append((r.name or str(r.index), r.status.value, _fmt_count(summ.median if summ else None), spread,
+                     str(len(summ.values) if summ else 0)))
+    widths = [max(len(row[i]) for row in rows) for i in range(5)]
+    just = [str.ljust, str.ljust, str.rjust, str.ljust, str.rjust]
+    lines = [head, ""] + ["  ".join(just[i](row[i], widths[i]) for i in range(5)).rstrip() for row in rows]
+    for r in m.inputs:
+        if r.status is not Status.OK and r.message:
+            lines.append(f"\ninput {r.name or r.index}: {r.status.value}: {r.message.strip().splitlines()[-1][:300]}")
+    if s.status is not Status.OK:
+        lines.append(f"\nsetup: {s.status.value}: {s.message.strip()[-600:]}")
+    lines += [f"warning: {w}" for w in m.warnings]
+    return "\n".join(lines)
+
+
+def _cmd_run(args) -> int:
+    from .results import export_pyperf, save
+    from .run import measure
+    program = Program.from_file(args.source, args.entry)
+    inputs = load_inputs(args.inputs, args.expected)
+    config = Config(backend=args.backend, python=args.python, repeat=args.repeat, warmup=args.warmup,
+                    timeout=args.timeout, memory=args.memory, isolation=args.isolation)
+    m = measure(program, inputs, config)
+    if args.out:
+        save(m, args.out)
+    if args.pyperf:
+        export_pyperf(m, args.pyperf)
+    print(m.to_json() if args.json else render(m))
+    return 0 if m.ok else 1
+
+
+def _cmd_doctor(args) -> int:
+    from .doctor import diagnose, render as render_doctor
+    report = diagnose(args.python)
+    print(json.dumps(report, indent=2) if args.json else render_doctor(report))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="measure", description="Deterministic instruction counts of Python code.")
+    ap.add_argument("--version", action="version", version=f"measure {__version__}")
+    sub = ap.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="count a function on a list of inputs")
+    run.add_argument("source", help="Python source file defining the function")
+    run.add_argument("--entry", required=True, help="name of the function to measure")
+    run.add_argument("--inputs", required=True, help="JSON list of argument lists, one per call")
+    run.add_argument("--expected", help="JSON list of expected outputs, one per input (default: not checked)")
+    run.add_argument("--backend", default="auto", choices=["auto", "perf", "valgrind", "time"])
+    run.add_argument("--python", help="measured interpreter (default: the one running measure)")
+    run.add_argument("--repeat", type=int, default=5, metavar="K", help="counted calls per input (default 5)")
+    run.add_argument("--warmup", type=int, default=0, metavar="W",
+                     help="uncounted calls before each counted call (default 0: first-call costs count)")
+    run.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS",
+                     help="wall-clock limit per call under the backend (default 10; valgrind is 24-72x slower)")
+    run.add_argument("--memory", type=parse_size, default=4 * 1024**3, metavar="SIZE",
+                     help="memory limit of the worker, e.g. 512M, 2G (default 4G)")
+    run.add_argument("--isolation", default="best-effort", choices=["best-effort", "strict"])
+    run.add_argument("--json", action="store_true", help="print the versioned Measurement document")
+    run.add_argument("--out", metavar="FILE", help="also save the Measurement document to FILE")
+    run.add_argument("--pyperf", metavar="FILE", help="also export the counts in pyperf's JSON format")
+    run.set_defaults(func=_cmd_run)
+    doc = sub.add_parser("doctor", help="which backends work here, and how to fix those that do not")
+    doc.add_argument("--python", help="interpreter to check (default: the one running measure)")
+    doc.add_argument("--json", action="store_true")
+    doc.set_defaults(func=_cmd_doctor)
+    return ap
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except MeasureError as exc:
+        print(f"measure: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("measure: interrupted", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
