@@ -28,6 +28,7 @@ struct mp_spawn_spec {
     int n_rlimits; const int *rl_resource; const uint64_t *rl_value;
     int stdin_fd, stdout_fd, stderr_fd;
     const int *keep_fds; int n_keep;
+    const char *cgroup_procs;
     int n_events; const uint32_t *ev_types; const uint64_t *ev_configs;
     int ev_inherit, ev_enable_on_exec, ev_pinned;
 };

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import List, Optional, Sequence
 
 from . import __version__
-from .errors import ConfigError, InputFileError, MeasureError
+from .errors import InputFileError, MeasureError
 from .model import Config, Input, Measurement, Program, Status
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kKmMgGtT]?)(i?[bB])?\s*$")

@@ -38,7 +38,7 @@ STAGES = {1: "clone", 2: "file descriptors", 3: "user namespace id maps", 4: "pr
           5: "bind mount of the working directory", 6: "read-only remount", 7: "/proc mount",
           8: "chdir", 9: "setsid", 10: "setrlimit", 11: "personality(ADDR_NO_RANDOMIZE)",
           12: "release by the parent", 13: "no_new_privs", 14: "seccomp filter", 15: "execve",
-          16: "PR_SET_PDEATHSIG"}
+          16: "PR_SET_PDEATHSIG", 17: "joining the pids cgroup"}
 
 
 @dataclass(frozen=True)
@@ -194,6 +194,7 @@ class SpawnSpec:
     stdout_fd: int = -1
     stderr_fd: int = -1
     keep_fds: Sequence[int] = ()
+    cgroup_procs: Optional[str] = None
     events: Sequence[str] = ()
     inherit: bool = True
     enable_on_exec: bool = True
@@ -266,6 +267,7 @@ def spawn(spec: SpawnSpec) -> Child:
         kf = ffi.new("int[]", list(spec.keep_fds) or [0])
         keep.append(kf)
         s.keep_fds, s.n_keep = kf, len(spec.keep_fds)
+        s.cgroup_procs = cstr(spec.cgroup_procs) if spec.cgroup_procs else ffi.NULL
         pairs = _check_events(spec.events) if spec.events else []
         types = ffi.new("uint32_t[]", [t for t, _ in pairs] or [0])
         configs = ffi.new("uint64_t[]", [c for _, c in pairs] or [0])

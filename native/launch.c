@@ -235,6 +235,15 @@ int mp_spawn(const struct mp_spawn_spec *s, struct mp_spawn_result *res) {
     close(errp[1]);
     close(gop[0]);
     res->pid = pid;
+    if (s->cgroup_procs) { /* before it runs: everything it forks is counted against pids.max */
+        char buf[24], *e = fmt_uint(buf, (unsigned)pid);
+        int fd = open(s->cgroup_procs, O_WRONLY | O_CLOEXEC);
+        if (fd < 0 || write(fd, buf, (size_t)(e - buf)) != e - buf) {
+            res->warn_stage[res->n_warn] = MP_STAGE_CGROUP;
+            res->warn_errno[res->n_warn++] = errno;
+        }
+        if (fd >= 0) close(fd);
+    }
     if (s->n_events > 0) {
         int rc = mp_perf_open_group(s->ev_types, s->ev_configs, s->n_events, pid, -1, s->ev_inherit,
                                     s->ev_enable_on_exec, s->ev_pinned, 0, res->counter_fds,

@@ -42,6 +42,7 @@ struct mp_spawn_spec {
     int stdin_fd, stdout_fd, stderr_fd;
     const int *keep_fds;         /* become fds 3, 4, ... in the child */
     int n_keep;
+    const char *cgroup_procs;    /* a cgroup's cgroup.procs file to put the child in before it runs (NULL: none) */
     /* counters opened by the parent on the child before it runs (n_events = 0: none) */
     int n_events;
     const uint32_t *ev_types;
@@ -66,7 +67,7 @@ enum {
     MP_STAGE_NONE = 0, MP_STAGE_CLONE, MP_STAGE_FDS, MP_STAGE_USERNS, MP_STAGE_MOUNT_PRIVATE,
     MP_STAGE_MOUNT_BIND, MP_STAGE_MOUNT_RO, MP_STAGE_MOUNT_PROC, MP_STAGE_CHDIR, MP_STAGE_SETSID,
     MP_STAGE_RLIMIT, MP_STAGE_PERSONALITY, MP_STAGE_GO, MP_STAGE_NO_NEW_PRIVS, MP_STAGE_SECCOMP,
-    MP_STAGE_EXEC, MP_STAGE_PDEATHSIG
+    MP_STAGE_EXEC, MP_STAGE_PDEATHSIG, MP_STAGE_CGROUP
 };
 
 int mp_spawn(const struct mp_spawn_spec *spec, struct mp_spawn_result *res);

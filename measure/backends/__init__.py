@@ -1,7 +1,7 @@
 """Backends and the ``auto`` choice: perf, then valgrind, then time (with a warning).
 
 ``auto`` trusts a counter only after a self-test: a loop of exactly two instructions per
-iteration (``mp_spin`` in native/vgreq.c) is counted for n and 2n iterations, and the
+iteration (``mp_spin`` in native/workerlib.c) is counted for n and 2n iterations, and the
 difference must be 2n (exactly under valgrind, within 1 % on a PMU).
 """
 from __future__ import annotations
@@ -41,8 +41,8 @@ class SelfTest:
 
 
 def _spin_lib():
-    from ..sandbox.files import vgreq_path
-    lib = ctypes.CDLL(vgreq_path())
+    from ..sandbox.files import workerlib_path
+    lib = ctypes.CDLL(workerlib_path())
     lib.mp_spin.argtypes = [ctypes.c_ulong]
     lib.mp_spin.restype = None
     return lib
@@ -80,12 +80,12 @@ for tag, m in ((b"warm", 1), (b"a", n), (b"b", 2 * n)):  # the first ctypes call
 
 
 def _valgrind_self_test(backend: ValgrindBackend, python: str) -> SelfTest:
-    from ..sandbox.files import vgreq_path
+    from ..sandbox.files import workerlib_path
     lib = _spin_lib()
     expected = lib.mp_spin_instructions_per_iteration() * SPIN_N
     with tempfile.TemporaryDirectory(prefix="measure-selftest-") as d:
         cmd = [backend.path, "--tool=callgrind", "--instr-atstart=no", "--vgdb=no", "-q",
-               f"--callgrind-out-file={d}/st", python, "-S", "-c", _VG_SCRIPT, vgreq_path(), str(SPIN_N)]
+               f"--callgrind-out-file={d}/st", python, "-S", "-c", _VG_SCRIPT, workerlib_path(), str(SPIN_N)]
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=base_environment(), cwd=d)
         except (OSError, subprocess.TimeoutExpired) as exc:

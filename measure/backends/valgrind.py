@@ -59,9 +59,9 @@ class ValgrindBackend(Backend):
         if not version.startswith("valgrind-3."):
             raise ValgrindUnavailable(f"{self.path} --version printed {version!r}: it does not run. "
                                       "Reinstall valgrind (>= 3.15).")
-        from ..sandbox.files import vgreq_path
+        from ..sandbox.files import workerlib_path
         import ctypes
-        if not ctypes.CDLL(vgreq_path()).mp_vg_available():
+        if not ctypes.CDLL(workerlib_path()).mp_vg_available():
             raise ValgrindUnavailable(
                 "measure was built without valgrind's headers, so the worker cannot issue client requests. "
                 "Remedy: install valgrind (its package ships <valgrind/callgrind.h>) and reinstall measure.")

@@ -16,16 +16,18 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
 from ..backends.base import Backend, Counts
-from ..errors import MeasureError, SandboxError, WorkerProtocolError
+from ..errors import SandboxError, WorkerProtocolError
 from ..model import Config, Status
 from ..native import Child, SpawnSpec, kill_tree, spawn, wait
 from ..platform import Interpreter, base_environment
 from . import wire
+from .cgroup import PidsCgroup
 from .files import install_worker
 from .policy import INNER_DIR, Isolation, rlimits
 
 STARTUP_SECONDS = 120.0  # interpreter (and valgrind) start-up, before the job's own deadlines
-PROTOCOL_GRACE = 1.0     # fork, deep copy and reporting around one call
+PROTOCOL_GRACE = 0.5     # fork, deep copy and reporting around one call
+MAX_PROCESSES = 256      # pids.max of a worker's cgroup (processes and threads), where cgroups allow
 
 
 @dataclass
@@ -90,6 +92,7 @@ class _Worker:
         self.job = job
         self.workdir = tempfile.mkdtemp(prefix="measure-")
         self.child: Optional[Child] = None
+        self.cgroup: Optional[PidsCgroup] = None
         self.reader = wire.FrameReader()
         self.pending: List[dict] = []
         self.up_r = self.down_w = -1
@@ -101,13 +104,14 @@ class _Worker:
 
     def _launch(self, start: Tuple[int, int]) -> None:
         job, cfg = self.job, self.job.config
-        install_worker(self.workdir, with_shim=job.backend.mode == "valgrind")
+        install_worker(self.workdir)
         inside = INNER_DIR if job.isolation.has("mount") else self.workdir
         up_r, up_w = os.pipe()
         down_r, down_w = os.pipe()
         log = os.open(os.path.join(self.workdir, "worker.log"), os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o600)
         env = dict(base_environment(), HOME=inside, TMPDIR=inside)
         argv = job.backend.command(job.interpreter, ["-s", "-B", "worker.py"], inside)
+        self.cgroup = PidsCgroup.create(MAX_PROCESSES)
         cpu = (cfg.timeout * (1 + cfg.warmup)) * 2 + 60
         spec = SpawnSpec(
             argv=argv, env=env, workdir=self.workdir,
@@ -116,6 +120,7 @@ class _Worker:
             mount_proc=job.isolation.has("pid"), no_aslr=True, no_new_privs=True, seccomp=cfg.seccomp,
             rlimits=rlimits(cfg.memory, cfg.output_limit, cpu, job.backend.mode == "valgrind"),
             stdout_fd=log, stderr_fd=log, keep_fds=[up_w, down_r],
+            cgroup_procs=self.cgroup.procs if self.cgroup else None,
             events=job.backend.events if job.backend.mode == "perf" else (),
             inherit=True, enable_on_exec=False, pinned=True)
         try:
@@ -127,8 +132,7 @@ class _Worker:
         self.up_r, self.down_w = up_r, down_w
         wire.send(down_w, {"t": "job", "source": job.source, "filename": "candidate.py", "entry": job.entry,
                            "mode": job.backend.mode, "inputs": job.inputs, "repeat": cfg.repeat,
-                           "warmup": cfg.warmup, "start": list(start),
-                           "shim": "vgreq.so" if job.backend.mode == "valgrind" else None})
+                           "warmup": cfg.warmup, "start": list(start)})
 
     def next_frame(self, deadline: float) -> Optional[dict]:
         """The next frame; None at EOF; raises TimeoutError past ``deadline`` (monotonic seconds)."""
@@ -148,6 +152,20 @@ class _Worker:
     def ack(self, byte: bytes) -> None:
         os.write(self.down_w, byte)
 
+    def take_call_output(self, k: int) -> str:
+        """The end of what call k printed; then its directory (moved aside by the worker) is deleted."""
+        d = os.path.join(self.workdir, "trash", str(k))
+        text = ""
+        try:
+            with open(os.path.join(d, "out.txt"), "rb") as f:
+                f.seek(0, os.SEEK_END)
+                f.seek(max(0, f.tell() - 2000))
+                text = f.read().decode("utf-8", "replace")
+        except OSError:
+            pass
+        shutil.rmtree(d, ignore_errors=True)
+        return text
+
     def log_tail(self) -> str:
         try:
             with open(os.path.join(self.workdir, "worker.log"), "rb") as f:
@@ -166,6 +184,8 @@ class _Worker:
             if fd >= 0:
                 os.close(fd)
         self.up_r = self.down_w = -1
+        if self.cgroup is not None:
+            self.cgroup.close()
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 
@@ -174,7 +194,7 @@ def run_job(job: Job) -> Outcome:
     a call that had to be killed. A timed-out input is not repeated (its count is censored)."""
     out = Outcome(warnings=list(job.isolation.warnings()))
     start = (0, 0)
-    n_inputs, k = len(job.inputs), job.config.repeat
+    n_inputs = len(job.inputs)
     while True:
         worker = _Worker(job, start)
         out.workers += 1
@@ -205,6 +225,7 @@ def _drive(worker: _Worker, job: Job, start: Tuple[int, int], out: Outcome) -> O
     worker_pid = 1
     result: Optional[dict] = None
     in_region = False
+    served = 0                 # index of the call in flight among this worker's forks
 
     def fail_current(rec: Record, skip_input: bool) -> Optional[Tuple[int, int]]:
         if phase != "calls":
@@ -258,15 +279,17 @@ def _drive(worker: _Worker, job: Job, start: Tuple[int, int], out: Outcome) -> O
                 phase, deadline = "calls", time.monotonic() + per_call
             elif t == "result" and phase == "calls" and (msg.get("i"), msg.get("r")) == pos:
                 result = msg
-            elif t == "reaped" and phase == "calls" and (msg.get("i"), msg.get("r")) == pos:
+            elif t == "reaped" and phase == "calls" and msg.get("k") == served:
                 pid = int(msg["pid"])
+                tail = worker.take_call_output(served)
                 if result is not None:
                     rec = _record(result, backend, child, worker.workdir, pid, "call")
                 else:
-                    rec = _death_record(msg.get("exit"), msg.get("signal"), msg.get("output_tail") or "")
+                    rec = _death_record(msg.get("exit"), msg.get("signal"), tail)
                     backend.discard(child, worker.workdir, pid)
                 out.calls[pos] = rec
                 result = None
+                served += 1
                 pos = _next(pos, k)
                 deadline = time.monotonic() + per_call
             elif t == "done" and phase == "calls":

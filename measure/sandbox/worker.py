@@ -1,15 +1,16 @@
 """The worker that runs inside the measured interpreter. Standard library only; CPython >= 3.9.
 
-It is copied, with ``wire.py``, into the private working directory and started by the launcher
+It is copied, with ``wire.py`` and ``workerlib.so``, into the private working directory and started by the launcher
 as ``python -s -B worker.py`` with fd 3 (to the parent) and fd 4 (from the parent). It:
 
 1. receives the job (candidate source, entry point, inputs, repeats, backend mode);
 2. compiles the candidate (uncounted), then executes its module body inside a counted region
    reported as ``setup``;
-3. for every input and repeat, forks a pristine copy of itself; the copy deep-copies the input,
-   runs the warm-up calls, and runs the counted call with the GC disabled; the worker waits for
-   it, kills whatever it left behind (as init of its PID namespace), and recreates the empty
-   per-call directory. Nothing a call leaves behind reaches the next one.
+3. hands over to the fork server (workerlib.c, mp_serve), which forks one pristine copy per
+   (input, repeat) without running any Python in between; the copy deep-copies the input, runs
+   the warm-up calls, and runs the counted call with the GC disabled; the server kills whatever
+   the call left behind and gives the next call a fresh, empty directory. Nothing a call leaves
+   behind reaches the next one, and every call starts from exactly the same interpreter state.
 
 Regions: ``valgrind`` uses callgrind client requests from a Python-free shared object;
 ``perf`` asks the parent, which owns the counters, to enable/disable them; ``time`` only reads
@@ -19,8 +20,6 @@ import copy
 import errno
 import gc
 import os
-import shutil
-import signal
 import sys
 import time
 import traceback
@@ -52,17 +51,11 @@ def classify(exc):
 class Region(object):
     """Delimits the counted region for one backend mode."""
 
-    def __init__(self, mode, shim):
+    def __init__(self, mode, lib):
         self.mode = mode
-        if mode == "valgrind":
-            import ctypes
-            lib = ctypes.CDLL(os.path.abspath(shim))
-            for name in ("mp_vg_start", "mp_vg_stop", "mp_vg_zero", "mp_vg_dump"):
-                getattr(lib, name).restype = None
-            lib.mp_vg_dump.argtypes = [ctypes.c_char_p]
-            if not lib.mp_vg_running():
-                raise RuntimeError("mode 'valgrind' but the worker is not running under valgrind")
-            self._lib = lib
+        self._lib = lib
+        if mode == "valgrind" and not lib.mp_vg_running():
+            raise RuntimeError("mode 'valgrind' but the worker is not running under valgrind")
 
     def run(self, name, fn, args):
         """Call ``fn(*args)`` inside the region; returns (result, exception, wall_ns, cpu_ns)."""
@@ -155,72 +148,26 @@ def call_child(region, fn, args, warmup, i, r):
     os._exit(code)
 
 
-def reap_all():
-    """As init of a PID namespace: kill and reap everything a call left behind."""
-    if os.getpid() == 1:
-        try:
-            os.kill(-1, signal.SIGKILL)
-        except OSError:
-            pass
-    while True:
-        try:
-            pid, _ = os.waitpid(-1, 0)
-        except ChildProcessError:
-            return
-        except InterruptedError:
-            continue
-
-
-def fresh_run_dir():
-    if os.path.lexists(RUN_DIR):
-        shutil.rmtree(RUN_DIR, ignore_errors=True)
-        if os.path.lexists(RUN_DIR):  # a candidate made it hard to remove: rename it away
-            os.rename(RUN_DIR, "stale-%d" % time.monotonic_ns())
-    os.mkdir(RUN_DIR, 0o700)
-
-
-def tail(path, n=2000):
-    try:
-        with open(path, "rb") as f:
-            f.seek(0, 2)
-            size = f.tell()
-            f.seek(max(0, size - n))
-            return f.read().decode("utf-8", "replace")
-    except OSError:
-        return ""
-
-
-def one_call(region, fn, args, warmup, i, r, counted):
-    pid = os.fork()
-    if pid == 0:
-        if counted:
-            call_child(region, fn, args, warmup, i, r)
-        os._exit(0)
-    while True:
-        try:
-            _, status = os.waitpid(pid, 0)
-            break
-        except InterruptedError:
-            continue
-    reap_all()
-    text = tail(os.path.join(RUN_DIR, "out.txt")) if counted else ""
-    fresh_run_dir()
-    if counted:
-        wire.send(TO_PARENT, {
-            "t": "reaped", "i": i, "r": r, "pid": pid,
-            "exit": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
-            "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
-            "output_tail": text,
-        })
+def load_workerlib():
+    """The native helpers. PyDLL, not CDLL: calls keep the GIL, so while the fork server runs no
+    other Python thread (say, one the candidate's module started) can change the worker's state."""
+    import ctypes
+    lib = ctypes.PyDLL(os.path.abspath("workerlib.so"))
+    for name in ("mp_vg_start", "mp_vg_stop", "mp_vg_zero", "mp_vg_dump"):
+        getattr(lib, name).restype = None
+    lib.mp_vg_dump.argtypes = [ctypes.c_char_p]
+    lib.mp_serve.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_char_p]
+    return lib
 
 
 def main():
     job = wire.recv(FROM_PARENT)
     if job is None or job.get("t") != "job":
         os._exit(2)
-    region = Region(job["mode"], job.get("shim"))
+    lib = load_workerlib()
+    region = Region(job["mode"], lib)
     inputs = [wire.decode_value(a, trusted=True) for a in job["inputs"]]
-    fresh_run_dir()
+    os.mkdir(RUN_DIR, 0o700)
     wire.send(TO_PARENT, {"t": "ready", "pid": os.getpid()})
 
     # setup: compile (uncounted), then the module body (counted)
@@ -249,13 +196,15 @@ def main():
     wire.send(TO_PARENT, msg)
     if msg["status"] != "ok":
         return
-    reap_all()  # threads or processes the module body started must not run beside the calls
 
     i0, r0 = job.get("start", [0, 0])
-    for i in range(i0, len(inputs)):
-        one_call(region, fn, inputs[i], job["warmup"], i, -1, counted=False)  # priming fork
-        for r in range(r0 if i == i0 else 0, job["repeat"]):
-            one_call(region, fn, inputs[i], job["warmup"], i, r, counted=True)
+    calls = [(i, r) for i in range(i0, len(inputs)) for r in range(r0 if i == i0 else 0, job["repeat"])]
+    k = lib.mp_serve(len(calls), TO_PARENT, RUN_DIR.encode(), b"trash")
+    if k >= 0:  # a pristine fork: run call k
+        i, r = calls[k]
+        call_child(region, fn, inputs[i], job["warmup"], i, r)
+    if k < -1:
+        raise OSError(-2 - k, "the fork server failed: " + os.strerror(-2 - k))
     wire.send(TO_PARENT, {"t": "done"})
 
 
