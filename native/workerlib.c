@@ -86,23 +86,44 @@ static int write_all(int fd, const char *p, size_t n) {
     return 0;
 }
 
+typedef void (*py_hook)(void);
+
+static pid_t python_fork(py_hook before, py_hook parent, py_hook child, int run_child_hook) {
+    /* os.fork()'s protocol, found in whichever interpreter loaded us: PyOS_BeforeFork takes the
+     * import lock and runs the os.register_at_fork "before" hooks; the child takes over the GIL,
+     * forgets the parent's other threads and re-initialises the locks (3.13 insists on the pair). */
+    if (before) before();
+    pid_t pid = fork();
+    int err = errno;
+    if (pid == 0) {
+        if (child && run_child_hook) child();
+    } else if (parent) {
+        parent();
+    }
+    errno = err;
+    return pid;
+}
+
 EXPORT int mp_serve(int n, int report_fd, const char *run_dir, const char *trash_dir) {
+    py_hook before = (py_hook)dlsym(RTLD_DEFAULT, "PyOS_BeforeFork");
+    py_hook parent = (py_hook)dlsym(RTLD_DEFAULT, "PyOS_AfterFork_Parent");
+    py_hook child = (py_hook)dlsym(RTLD_DEFAULT, "PyOS_AfterFork_Child");
     int init = getpid() == 1;
     if (!init) prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); /* orphans come back to us to be reaped */
     if (init) { /* processes the module body started do not run beside the calls */
         kill(-1, SIGKILL);
         while (waitpid(-1, NULL, 0) > 0 || errno == EINTR) {}
     }
+    /* A priming fork: whatever the fork hooks set up lazily the first time is set up before
+     * the first counted call, so that it starts from the same state as every later one. */
+    pid_t prime = python_fork(before, parent, child, 0);
+    if (prime == 0) _exit(0);
+    if (prime > 0) while (waitpid(prime, NULL, 0) < 0 && errno == EINTR) {}
     for (int k = 0; k < n; k++) {
-        pid_t pid = fork();
+        pid_t pid = python_fork(before, parent, child, 1);
         if (pid < 0) return -2 - errno;
         if (pid == 0) {
             if (!init) setpgid(0, 0);
-            /* What os.fork() does in the child, before any bytecode runs: take over the GIL,
-             * forget the parent's other threads, re-initialise the import lock, run the
-             * os.register_at_fork hooks. Found in whichever interpreter loaded us. */
-            void (*after_fork)(void) = (void (*)(void))dlsym(RTLD_DEFAULT, "PyOS_AfterFork_Child");
-            if (after_fork) after_fork();
             return k;
         }
         int st = 0;
