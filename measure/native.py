@@ -56,6 +56,13 @@ class GroupReading:
     time_running_ns: int
     scaled: bool
 
+    def since(self, earlier: "GroupReading") -> "GroupReading":
+        """The counts between two reads of the same group. Needed because a reset does not clear
+        what exited inherited children folded into the group (the kernel's child_count)."""
+        te = self.time_enabled_ns - earlier.time_enabled_ns
+        tr = self.time_running_ns - earlier.time_running_ns
+        return GroupReading({k: v - earlier.values.get(k, 0) for k, v in self.values.items()}, te, tr, tr < te)
+
     @property
     def estimates(self) -> Dict[str, float]:
         if not self.scaled:
@@ -210,6 +217,7 @@ class Child:
     group: Optional[PerfGroup]
     warnings: List[str] = field(default_factory=list)
     result: Optional["WaitResult"] = None  # set once the child has been reaped
+    last_reading: Optional[GroupReading] = None  # the perf backend's previous cumulative read
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,8 @@ The parent opens the group on the worker's pid before it execs (``inherit`` so t
 forked call is covered, disabled), and enables/disables it when the worker signals the edges of
 a region. The candidate never holds a counter descriptor; seccomp denies it perf_event_open.
 Counts of a forked call are folded into the parent's descriptors when that call exits, so the
-group is read after the worker has reaped it, then reset.
+group is read after the worker has reaped it. A region's count is the difference between two
+cumulative reads: PERF_EVENT_IOC_RESET does not clear what exited children folded in.
 """
 from __future__ import annotations
 
@@ -53,13 +54,17 @@ class PerfBackend(Backend):
     def region_end(self, child: Child) -> None:
         child.group.disable()
 
+    def _delta(self, child: Child):
+        now = child.group.read()
+        before, child.last_reading = child.last_reading, now
+        return now if before is None else now.since(before)
+
     def read(self, child: Child, workdir: str, pid: int, region: str) -> Counts:
-        reading = child.group.read()
-        child.group.reset()
+        reading = self._delta(child)
         v = reading.values if not reading.scaled else {k: round(x) for k, x in reading.estimates.items()}
         return Counts(scaled=reading.scaled, **{_FIELD[e]: int(v[e]) for e in reading.values if e in _FIELD})
 
     def discard(self, child: Child, workdir: str, pid: int) -> None:
         if child.group is not None and not child.group.closed:
             child.group.disable()
-            child.group.reset()
+            self._delta(child)
