@@ -3,20 +3,25 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 
 import pytest
 
 EXAMPLES = os.path.join(os.path.dirname(__file__), "..", "examples")
-PRIMES = os.path.join(EXAMPLES, "primes.py")
-INPUTS = os.path.join(EXAMPLES, "primes_inputs.json")
-EXPECTED = os.path.join(EXAMPLES, "primes_expected.json")
+PRIMES = os.path.abspath(os.path.join(EXAMPLES, "primes.py"))
+INPUTS = os.path.abspath(os.path.join(EXAMPLES, "primes_inputs.json"))
+EXPECTED = os.path.abspath(os.path.join(EXAMPLES, "primes_expected.json"))
+MEASURE = shutil.which("measure", path=os.path.dirname(sys.executable)) or shutil.which("measure")
 
 
 def cli(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "measure.cli", *args], capture_output=True, text=True,
-                          cwd=cwd, timeout=600)
+    """The installed ``measure`` command, run from a directory outside the repository: the
+    installed package must work from anywhere."""
+    cwd = cwd or tempfile.mkdtemp()
+    return subprocess.run([MEASURE, *args], capture_output=True, text=True, cwd=cwd, timeout=600)
 
 
 def test_five_separate_invocations_print_the_same_count_to_the_instruction(counting_backend, tmp_path):
