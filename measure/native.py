@@ -328,6 +328,21 @@ def wait(child: Child, timeout_s: Optional[float]) -> WaitResult:
     return child.result
 
 
+def run_counted(spec: SpawnSpec, timeout_s: Optional[float]) -> Tuple[WaitResult, Optional[GroupReading]]:
+    """Child mode: launch ``spec`` with its events opened on the child (``enable_on_exec``: counted
+    from exec), wait for it and every descendant (timeout: kill the tree), then read the group.
+
+    The read comes after the whole tree has exited, so every inherited count is folded in.
+    """
+    child = spawn(spec)
+    try:
+        result = wait(child, timeout_s)
+        return result, child.group.read() if child.group is not None else None
+    finally:
+        if child.group is not None:
+            child.group.close()
+
+
 def kill_tree(child: Child) -> None:
     """SIGKILL the child and, through its PID namespace (or session), everything it started."""
     if child.result is None:  # never signal a pid that may have been reused

@@ -10,7 +10,7 @@ import tempfile
 import pytest
 
 from measure.errors import PerfMultiplexed, PMUUnavailable
-from measure.native import PerfGroup, SpawnSpec, parse_group_buffer, spawn, wait
+from measure.native import PerfGroup, SpawnSpec, parse_group_buffer, run_counted
 
 pytestmark = pytest.mark.usefixtures("software_events")
 
@@ -123,17 +123,13 @@ def _run_counted(inherit: bool, enable_on_exec: bool = True):
     d = tempfile.mkdtemp()
     out = os.path.join(d, "out")
     fd = os.open(out, os.O_WRONLY | os.O_CREAT, 0o600)
+    spec = SpawnSpec(argv=[sys.executable, "-c", GRANDCHILD], env={"PATH": "/usr/bin:/bin"}, workdir=d,
+                     events=["task-clock", "page-faults"], inherit=inherit, enable_on_exec=enable_on_exec,
+                     stdout_fd=fd, seccomp=False)
     try:
-        child = spawn(SpawnSpec(argv=[sys.executable, "-c", GRANDCHILD], env={"PATH": "/usr/bin:/bin"}, workdir=d,
-                                events=["task-clock", "page-faults"], inherit=inherit, enable_on_exec=enable_on_exec,
-                                stdout_fd=fd, seccomp=False))
+        w, reading = run_counted(spec, 60)
     finally:
         os.close(fd)
-    try:
-        w = wait(child, 60)
-        reading = child.group.read()
-    finally:
-        child.group.close()
     grandchild_ns = int(open(out).read())
     return w, reading, grandchild_ns
 
