@@ -14,20 +14,20 @@ from measure.native import PerfGroup
 SHARED = os.path.join(os.path.dirname(__file__), "..", "..", "shared")
 
 
-def pmu_available() -> bool:
+def opens(events) -> bool:
     try:
-        PerfGroup.open(["instructions"]).close()
+        PerfGroup.open(events).close()
         return True
     except PerfError:
         return False
+
+
+def pmu_available() -> bool:
+    return opens(["instructions"])
 
 
 def software_events_available() -> bool:
-    try:
-        PerfGroup.open(["task-clock"]).close()
-        return True
-    except PerfError:
-        return False
+    return opens(["task-clock"])
 
 
 @pytest.fixture(scope="session")

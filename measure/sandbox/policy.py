@@ -30,9 +30,8 @@ class Isolation:
     missing: Tuple[str, ...]
     ro_mounts: Tuple[Tuple[str, int], ...]
 
-    @property
-    def has(self):
-        return lambda name: name in self.granted
+    def has(self, name: str) -> bool:
+        return name in self.granted
 
     def warnings(self) -> List[str]:
         if not self.missing:
@@ -90,6 +89,8 @@ def _probe(strict: bool) -> Isolation:
     if user and base == 0:
         missing.append("user")
     flags = base | sum(NAMESPACES[n] for n in granted)
+    if base:
+        granted.insert(0, "user")
     if "mount" in granted and not _mount_point():
         granted.remove("mount")
         missing.append("mount")
