@@ -1,0 +1,10 @@
+"""The field's efficiency metrics as pure functions, each following its authors' code
+(reference/metrics.md gives the sources). Timeouts are right-censored everywhere: pass None
+(or inf) for a censored cost, never a made-up number.
+
+Importable as ``measure.scores``: ``from measure.scores import eff_at_k, pass_at_k``.
+"""
+from . import coffe, ecco, effibench, enamel, evalperf, mercury, pie, utility
+from .passk import eff_at_k, pass_at_k
+
+__all__ = ["pass_at_k", "eff_at_k", "enamel", "evalperf", "coffe", "effibench", "mercury", "ecco", "pie", "utility"]
