@@ -106,6 +106,38 @@ def _cmd_doctor(args) -> int:
     return 0
 
 
+def _problem_list(text: str) -> List[int]:
+    try:
+        return sorted({int(x) for x in text.split(",") if x.strip()})
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: give comma-separated 0-based problem indices, e.g. 0,1,5") from None
+
+
+def _cmd_score_enamel(args) -> int:
+    from .harness.cache import default_cache_dir
+    from .harness.enamel import evaluate
+    results = args.results or (Path(args.samples).stem + ".measure.jsonl")
+    report = evaluate(args.dataset, args.samples, results, args.problems, backend=args.backend, python=args.python,
+                      jobs=args.jobs, cache_dir=args.cache or default_cache_dir(), progress=not args.json)
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    ks = [m.split("@")[1] for m in report["overall"] if m.startswith("pass@")]
+    head = ["problem", "n", "passed"] + [f"{m}@{k}" for k in ks for m in ("pass", "eff")]
+    rows = [[str(r["problem"]), str(r["n"]), str(r["passed"])] + [f"{r[h]:.4f}" for h in head[3:]]
+            for r in report["per_problem"]]
+    rows.append(["all", "", ""] + [f"{report['overall'][h]:.4f}" for h in head[3:]])
+    widths = [max(len(x) for x in col) for col in zip(head, *rows)]
+    print(f"ENAMEL  {report['problems']} problems  backend {report['backend']}  {report['platform']}  "
+          f"results: {results}")
+    for row in [head] + rows:
+        print("  ".join(c.rjust(w) for c, w in zip(row, widths)))
+    print(f"jobs: {report['jobs']['measured']} measured, {report['jobs']['from_cache']} from the cache")
+    for w in report["warnings"]:
+        print(f"warning: {w}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="measure", description="Deterministic instruction counts of Python code.")
     ap.add_argument("--version", action="version", version=f"measure {__version__}")
@@ -129,6 +161,19 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", metavar="FILE", help="also save the Measurement document to FILE")
     run.add_argument("--pyperf", metavar="FILE", help="also export the counts in pyperf's JSON format")
     run.set_defaults(func=_cmd_run)
+    score = sub.add_parser("score", help="score samples of a benchmark's problem set")
+    ssub = score.add_subparsers(dest="adapter", required=True)
+    en = ssub.add_parser("enamel", help="ENAMEL: pass@k and eff@k")
+    en.add_argument("--dataset", required=True, help="ENAMEL's enamel.csv")
+    en.add_argument("--samples", required=True, help="JSON list, per problem, of full programs (ENAMEL's format)")
+    en.add_argument("--problems", type=_problem_list, help="comma-separated 0-based rows (default: ENAMEL's 142)")
+    en.add_argument("--backend", default="auto", choices=["auto", "perf", "valgrind", "time"])
+    en.add_argument("--python", help="measured interpreter")
+    en.add_argument("--jobs", type=int, help="parallel measurements (default: the core count)")
+    en.add_argument("--results", help="JSONL file of results, resumed when it exists (default: SAMPLES.measure.jsonl)")
+    en.add_argument("--cache", help="cache directory of measurements (default: ~/.cache/measure)")
+    en.add_argument("--json", action="store_true", help="print the versioned score document")
+    en.set_defaults(func=_cmd_score_enamel)
     doc = sub.add_parser("doctor", help="which backends work here, and how to fix those that do not")
     doc.add_argument("--python", help="interpreter to check (default: the one running measure)")
     doc.add_argument("--json", action="store_true")

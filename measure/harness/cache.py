@@ -1,0 +1,53 @@
+"""Measurements cached by what determines them: program source, inputs, backend, platform, limits.
+
+A deterministic backend gives the same counts for the same key, so a reference measured once is
+reused by every sample and every rerun (and a sample identical to its reference is not measured
+again). Time-backend results are not cached: they are samples of a distribution."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from typing import Any, List, Optional
+
+from ..model import Config, Measurement, PlatformKey
+from ..results import from_dict, to_dict
+
+
+def job_key(source: str, encoded_inputs: List[Any], config: Config, platform: PlatformKey) -> str:
+    h = hashlib.sha256()
+    for part in (source, json.dumps(encoded_inputs, sort_keys=True), platform.backend, platform.isa,
+                 platform.cpu_model, platform.python_build, platform.engine_version,
+                 json.dumps([config.repeat, config.warmup, config.timeout, config.memory, config.output_limit])):
+        h.update(part.encode("utf-8"))
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+class MeasurementCache:
+    def __init__(self, directory: str):
+        self.dir = directory
+        os.makedirs(directory, exist_ok=True)
+
+    def _path(self, key: str) -> str:
+        return os.path.join(self.dir, key[:2], key + ".json")
+
+    def get(self, key: str) -> Optional[Measurement]:
+        try:
+            with open(self._path(key), encoding="utf-8") as f:
+                return from_dict(json.load(f), key)
+        except (OSError, ValueError):
+            return None
+
+    def put(self, key: str, m: Measurement) -> None:
+        path = self._path(key)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        tmp = f"{path}.{os.getpid()}.tmp"
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(to_dict(m), f)
+        os.replace(tmp, path)
+
+
+def default_cache_dir() -> str:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "measure")

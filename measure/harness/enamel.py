@@ -1,0 +1,361 @@
+"""ENAMEL (Qiu et al., ICLR 2025) on measure: eff@k from deterministic counts.
+
+Follows ENAMEL's own harness (q-rz/enamel enam/evaluate.py; reference/metrics.md section 1):
+tests from each problem's ``generate_input`` seeded with ``seed ^ i ^ (offset_j + c)`` (generated
+under PYTHONHASHSEED=0 with ENAMEL's helper functions from its ``enam`` package), answers from the
+expert reference, the per-problem checker, 4 levels with hardness 0, 3, 3, 4, alpha = 2, a sample
+program run after the problem's prompt, and its failure semantics: a wrong answer or error fails
+the sample; a timeout or memory error breaks the level and every later one (and fails the sample
+at level 0). Cost is the instruction count (the ``time`` backend gives task-clock instead).
+
+A run is censored, never imputed: a test whose count reaches T = alpha x the reference's most
+expensive test is a timeout; so is a call that exceeds a wall-clock limit derived from the
+reference's own wall time under the same backend (``WALL_MARGIN`` x alpha x its slowest test),
+which stops a quadratic candidate at a few times the reference's cost instead of minutes.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+
+from ..backends import Backend, select_backend
+from ..errors import InputFileError, MeasureError
+from ..model import Config, Measurement, Program, Status
+from ..platform import base_environment, platform_key, resolve_interpreter
+from ..sandbox import wire
+from ..scores import eff_at_k, pass_at_k
+from ..scores.enamel import ALPHA, HARDNESS, LevelOutcome, sample_score
+from ..stats import hodges_lehmann
+from .cache import MeasurementCache, job_key
+from .store import ResultStore
+
+PROBLEMSET = tuple(sorted(set(range(164)) - {2, 23, 41, 45, 53, 60, 71, 92, 97, 99, 102, 123, 124, 135, 137,
+                                              138, 144, 148, 156, 157, 159, 160}))
+SEED = 998244353
+N_TESTS = (8, 4, 4, 4)
+WALL_MARGIN = 3.0
+MIN_WALL_S = 2.0
+REFERENCE_TIMEOUT_S = 600.0
+
+
+class ReferenceFailed(MeasureError):
+    """The expert reference does not pass its own tests: the problem cannot be scored."""
+
+
+@dataclass(frozen=True)
+class EnamelProblem:
+    index: int
+    task_id: str
+    prompt: str
+    generator: str
+    sizes: Tuple[int, ...]
+    reference_body: str
+    checker: str
+    entry: str
+
+    @property
+    def reference_program(self) -> str:
+        """The reference as a full program, as ENAMEL's references sample file holds it."""
+        return self.prompt + "\n" + self.reference_body
+
+    def sample_source(self, code: str) -> str:
+        """ENAMEL runs a sample after the prompt (so the prompt's imports are there)."""
+        return self.prompt + "\n" + code
+
+
+def load_problems(path: str) -> List[EnamelProblem]:
+    csv.field_size_limit(1 << 30)
+    try:
+        with open(path, newline="", encoding="utf-8") as f:
+            rows = list(csv.DictReader(f))
+    except OSError as exc:
+        raise InputFileError(f"cannot read the ENAMEL dataset {path!r}: {exc.strerror}") from None
+    need = {"task_id", "prompt", "input_generator", "input_levels", "reference_solution", "checker", "entry_point"}
+    if not rows or not need <= set(rows[0]):
+        raise InputFileError(f"{path!r} is not ENAMEL's enamel.csv: it needs the columns {', '.join(sorted(need))}")
+    out = []
+    for i, r in enumerate(rows):
+        try:
+            sizes = tuple(int(x) for x in r["input_levels"].split())
+        except ValueError:
+            raise InputFileError(f"{path!r} row {i} ({r['task_id']}): input_levels {r['input_levels']!r} "
+                                 "is not a list of integers") from None
+        out.append(EnamelProblem(i, r["task_id"], r["prompt"], r["input_generator"], sizes, r["reference_solution"],
+                                 r["checker"], r["entry_point"]))
+    return out
+
+
+def load_samples(path: str, n_problems: int) -> Dict[int, List[str]]:
+    """ENAMEL's sample format: a JSON list with one list of full programs per problem (or a dict
+    from problem index to such a list)."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+    except OSError as exc:
+        raise InputFileError(f"cannot read the samples {path!r}: {exc.strerror}") from None
+    except ValueError as exc:
+        raise InputFileError(f"the samples file {path!r} is not valid JSON: {exc}") from None
+    if isinstance(data, list):
+        if len(data) != n_problems:
+            raise InputFileError(f"{path!r} has {len(data)} entries but the dataset has {n_problems} problems: "
+                                 "give one list of programs per problem, in dataset order")
+        data = dict(enumerate(data))
+    elif isinstance(data, dict):
+        try:
+            data = {int(k): v for k, v in data.items()}
+        except ValueError:
+            raise InputFileError(f"{path!r}: keys must be problem indices") from None
+    else:
+        raise InputFileError(f"{path!r} must be a JSON list (or dict) of lists of programs")
+    for i, codes in data.items():
+        if not isinstance(codes, list) or not codes or not all(isinstance(c, str) for c in codes):
+            raise InputFileError(f"{path!r}, problem {i}: expected a non-empty list of program strings")
+    return data
+
+
+_GENERATE = r"""
+import importlib, json, sys, time
+sys.path.insert(0, sys.argv[1])
+import wire
+datautils = importlib.import_module("enam.datautils")
+job = json.load(sys.stdin)
+out = {}
+for p in job["problems"]:
+    levels, offset = [], 0
+    for j, size in enumerate(p["sizes"]):
+        level = []
+        for c in range(job["n_tests"][j]):
+            scope = dict(time=time, **vars(datautils))
+            exec("%s\n%s\nrandom.seed(%d)\n__input = generate_input(size = %d, lid = %d, cid = %d)\n"
+                 % (p["prompt"], p["generator"], job["seed"] ^ p["index"] ^ (offset + c), size, j, c), scope)
+            level.append(wire.encode_value(scope["__input"], allow_pickle=True))
+        levels.append(level)
+        offset += job["n_tests"][j]
+    out[str(p["index"])] = levels
+json.dump(out, sys.stdout)
+"""
+
+
+def generate_tests(problems: Sequence[EnamelProblem], cache_dir: Optional[str] = None, seed: int = SEED,
+                   n_tests: Sequence[int] = N_TESTS) -> Dict[int, List[List[Any]]]:
+    """Encoded test inputs per problem and level (each the tuple ``generate_input`` returned),
+    generated in a subprocess with PYTHONHASHSEED=0, cached by content."""
+    job = {"problems": [{"index": p.index, "prompt": p.prompt, "generator": p.generator, "sizes": list(p.sizes)}
+                        for p in problems], "seed": seed, "n_tests": list(n_tests)}
+    key = hashlib.sha256(json.dumps(job, sort_keys=True).encode()).hexdigest()
+    path = os.path.join(cache_dir, f"enamel-tests-{key[:24]}.json") if cache_dir else None
+    if path and os.path.exists(path):
+        with open(path, encoding="utf-8") as f:
+            return {int(k): v for k, v in json.load(f).items()}
+    here = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "sandbox")
+    env = dict(base_environment(), PATH=os.environ.get("PATH", "/usr/bin:/bin"))
+    proc = subprocess.run([sys.executable, "-c", _GENERATE, here], input=json.dumps(job), capture_output=True,
+                          text=True, env=env)
+    if proc.returncode != 0:
+        raise MeasureError(f"generating ENAMEL's tests failed: {proc.stderr.strip()[-1500:]}"
+                           + ("\nRemedy: pip install enam (ENAMEL's helpers)" if "enam" in proc.stderr else ""))
+    tests = {int(k): v for k, v in json.loads(proc.stdout).items()}
+    if path:
+        tmp = path + f".{os.getpid()}.tmp"
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump({str(k): v for k, v in tests.items()}, f)
+        os.replace(tmp, path)
+    return tests
+
+
+def make_checker(problem: EnamelProblem) -> Callable[[Any, Any, Any], bool]:
+    """ENAMEL's ``__check(input, answer, output)``, defined after the prompt as ENAMEL does."""
+    scope: Dict[str, Any] = {}
+    exec(problem.prompt + "\n    pass\n" + problem.checker, scope)  # trusted dataset code, plain-data arguments
+    check = scope["__check"]
+
+    def checker(inp, answer, output) -> bool:
+        try:
+            return bool(check(inp, answer, output))
+        except Exception:
+            return False
+    return checker
+
+
+@dataclass
+class Session:
+    """Everything shared by the problems of one run."""
+
+    backend: Backend
+    python: Optional[str]
+    cache: Optional[MeasurementCache]
+    alpha: float = ALPHA
+    hardness: Tuple[float, ...] = HARDNESS
+    repeat: int = 1
+
+    def __post_init__(self):
+        self.interpreter = resolve_interpreter(self.python)
+        self.platform = platform_key(self.backend.name, self.interpreter)
+        self.measured = 0   # jobs measured in this session
+        self.cached = 0     # jobs answered from the cache
+
+    def measure(self, source: str, entry: str, encoded: List[Any], timeout: float) -> Measurement:
+        from ..run import measure
+        cfg = Config(backend=self.backend.name, python=self.python, repeat=self.repeat, timeout=timeout)
+        key = job_key(source, encoded, cfg, self.platform)
+        cacheable = self.cache is not None and self.backend.deterministic
+        if cacheable:
+            hit = self.cache.get(key)
+            if hit is not None:
+                self.cached += 1
+                return hit
+        inputs = [list(wire.decode_value(e, trusted=True)) for e in encoded]
+        m = measure(Program(source, entry), inputs, cfg, backend=self.backend)
+        self.measured += 1
+        if cacheable:
+            self.cache.put(key, m)
+        return m
+
+    def cost(self, samples) -> Optional[float]:
+        metric = "instructions" if self.backend.name != "time" else "task_clock_ns"
+        vals = [getattr(s, metric) for s in samples if s.status is Status.OK and getattr(s, metric) is not None]
+        return hodges_lehmann(vals) if vals else None
+
+
+@dataclass(frozen=True)
+class Reference:
+    answers: List[Any]
+    level_costs: List[float]      # max cost over each level's tests
+    limit: float                  # T = alpha x the most expensive counted test
+    wall_limit_s: float
+
+
+def measure_reference(session: Session, problem: EnamelProblem, tests: List[List[Any]]) -> Reference:
+    flat = [t for level in tests for t in level]
+    m = session.measure(problem.sample_source(problem.reference_program), problem.entry, flat, REFERENCE_TIMEOUT_S)
+    bad = [r for r in m.inputs if r.status is not Status.OK] if m.setup.status is Status.OK else [m.setup]
+    if bad:
+        raise ReferenceFailed(f"problem {problem.index} ({problem.task_id}): the reference fails its own tests "
+                              f"({bad[0].status}: {bad[0].message.strip()[-300:]}); leave it out with --problems")
+    costs, walls, k = [], [], 0
+    level_costs = []
+    for j, level in enumerate(tests):
+        level_c = [session.cost(m.inputs[k + c].samples) for c in range(len(level))]
+        walls += [max(s.wall_ns or 0 for s in m.inputs[k + c].samples) for c in range(len(level))]
+        level_costs.append(max(level_c))
+        costs += level_c
+        k += len(level)
+    top = max(c for c, h in zip(level_costs, session.hardness) if h > 0)
+    wall = max(MIN_WALL_S, WALL_MARGIN * session.alpha * max(walls) / 1e9)
+    return Reference([r.output for r in m.inputs], level_costs, session.alpha * top, wall)
+
+
+def score_sample(session: Session, problem: EnamelProblem, tests: List[List[Any]], ref: Reference,
+                 checker, code: str) -> Dict[str, Any]:
+    flat = [t for level in tests for t in level]
+    m = session.measure(problem.sample_source(code), problem.entry, flat, ref.wall_limit_s)
+    levels: List[LevelOutcome] = []
+    detail = []
+    k = 0
+    for j, level in enumerate(tests):
+        status, worst = "ok", 0.0
+        for c in range(len(level)):
+            r = m.inputs[k + c] if m.setup.status is Status.OK else None
+            st = r.status.value if r is not None else m.setup.status.value
+            cost = session.cost(r.samples) if r is not None and st == "ok" else None
+            if st == "ok":
+                if not checker(wire.decode_value(level[c], trusted=True), ref.answers[k + c], r.output):
+                    st = "wrong_answer"
+                elif cost >= ref.limit:  # censored by count: ENAMEL's time limit
+                    st = "timeout"
+            detail.append({"level": j, "case": c, "status": st, "cost": cost})
+            if st != "ok":
+                status = st
+                break
+            worst = max(worst, cost)
+        levels.append(LevelOutcome(status, worst if status == "ok" else None))
+        k += len(level)
+        if status != "ok":
+            levels += [LevelOutcome("timeout")] * (len(tests) - j - 1)  # not reached
+            break
+    passed, score = sample_score(levels, ref.level_costs, session.hardness, session.alpha)
+    return {"passed": passed, "score": score, "levels": [lv.status for lv in levels], "tests": detail}
+
+
+def evaluate(dataset: str, samples_path: str, results_path: str, problems: Optional[Sequence[int]] = None,
+             backend: str = "auto", python: Optional[str] = None, jobs: Optional[int] = None,
+             cache_dir: Optional[str] = None, progress: bool = True) -> Dict[str, Any]:
+    """Score a sample file; resumable through ``results_path`` (JSONL)."""
+    all_problems = load_problems(dataset)
+    samples = load_samples(samples_path, len(all_problems))
+    subset = list(PROBLEMSET if problems is None else problems)
+    for i in subset:
+        if not 0 <= i < len(all_problems):
+            raise InputFileError(f"problem index {i} is outside the dataset (0..{len(all_problems) - 1})")
+        if i not in samples:
+            raise InputFileError(f"{samples_path!r} has no samples for problem {i}")
+    interp = resolve_interpreter(python)
+    chosen, warnings = select_backend(backend, interp.executable)
+    cache = MeasurementCache(cache_dir) if cache_dir else None
+    session = Session(chosen, python, cache, repeat=1 if chosen.deterministic else 6)
+    header = {"adapter": "enamel", "dataset_sha256": _sha(dataset), "samples_sha256": _sha(samples_path),
+              "platform": session.platform.label(), "backend": chosen.name, "alpha": session.alpha,
+              "hardness": list(session.hardness), "seed": SEED, "n_tests": list(N_TESTS)}
+    store = ResultStore(results_path, header)
+    done = store.keys()
+    todo = [(i, s) for i in subset for s in range(len(samples[i])) if f"{i}/{s}" not in done]
+    tests = generate_tests([all_problems[i] for i in subset], cache_dir)
+    bar = _progress(len(todo), progress)
+    by_problem: Dict[int, List[int]] = {}
+    for i, s in todo:
+        by_problem.setdefault(i, []).append(s)
+
+    def run_problem(i: int) -> None:
+        p = all_problems[i]
+        ref = measure_reference(session, p, tests[i])
+        checker = make_checker(p)
+        for s in by_problem[i]:
+            rec = score_sample(session, p, tests[i], ref, checker, samples[i][s])
+            store.append({"key": f"{i}/{s}", "problem": i, "sample": s, **rec})
+            bar.update(1)
+
+    with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
+        for fut in [pool.submit(run_problem, i) for i in sorted(by_problem)]:
+            fut.result()
+    bar.close()
+    return summarize(store, subset, samples, warnings, session)
+
+
+def summarize(store: ResultStore, subset, samples, warnings, session: Session, ks=(1, 10, 100)) -> Dict[str, Any]:
+    recs: Dict[int, Dict[int, Dict[str, Any]]] = {}
+    for r in store:
+        recs.setdefault(r["problem"], {})[r["sample"]] = r
+    per = []
+    n_min = min(len(samples[i]) for i in subset)
+    ks = [k for k in ks if k <= n_min]
+    for i in subset:
+        rs = [recs[i][s] for s in range(len(samples[i]))]
+        c = sum(r["passed"] for r in rs)
+        row = {"problem": i, "n": len(rs), "passed": c}
+        for k in ks:
+            row[f"pass@{k}"] = pass_at_k(len(rs), c, k)
+            row[f"eff@{k}"] = eff_at_k([r["score"] for r in rs], k)
+        per.append(row)
+    overall = {m: sum(r[m] for r in per) / len(per) for k in ks for m in (f"pass@{k}", f"eff@{k}")}
+    return {"schema": "measure/score-enamel", "version": 1, "backend": session.backend.name,
+            "platform": session.platform.label(), "problems": len(per), "overall": overall, "per_problem": per,
+            "jobs": {"measured": session.measured, "from_cache": session.cached}, "warnings": list(warnings)}
+
+
+def _sha(path: str) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        h.update(f.read())
+    return h.hexdigest()
+
+
+def _progress(total: int, enabled: bool):
+    from tqdm import tqdm
+    return tqdm(total=total, desc="samples", unit="sample", disable=not enabled, smoothing=0.05)
