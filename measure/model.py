@@ -89,6 +89,9 @@ class Config:
     isolation: ``best-effort`` (go on with a warning when a namespace is not permitted) or
         ``strict`` (fail instead).
     checker: ``checker(output, expected) -> bool``; default: equality.
+    stop_on_failure: stop at the first call whose status is not ok (timeout, error, ...): later
+        inputs are not measured and are absent from ``Measurement.inputs`` (match by ``index``).
+        Harnesses whose scoring stops at the first failure (ENAMEL) save the rest of the run.
     """
 
     backend: str = "auto"
@@ -100,6 +103,7 @@ class Config:
     output_limit: int = 16 * 1024**2
     isolation: str = "best-effort"
     seccomp: bool = True
+    stop_on_failure: bool = False
     checker: Optional[Checker] = field(default=None, compare=False)
 
     def __post_init__(self):

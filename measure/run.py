@@ -95,6 +95,8 @@ def measure(program: Program, inputs: Iterable[InputLike], config: Optional[Conf
             results.append(InputResult(i, inp.name, setup.status, (), None, f"setup failed: {setup.message}"))
             continue
         recs = [outcome.calls[(i, r)] for r in range(config.repeat) if (i, r) in outcome.calls]
+        if not recs and config.stop_on_failure:
+            continue  # not reached: an earlier input failed
         samples = tuple(_check(_sample(rec), rec, inp, config) for rec in recs)
         bad = next((s for s in samples if s.status is not Status.OK), None)
         first_ok = next((rec for rec in recs if rec.has_output), None)

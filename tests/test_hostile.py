@@ -15,15 +15,23 @@ CFG = Config(backend="time", repeat=2, timeout=TIMEOUT, memory=512 * 1024**2, ou
 
 
 def leftover_workers():
-    found = []
+    """Processes descended from this test process (a measurement must leave none behind)."""
+    parent = {}
     for pid in os.listdir("/proc"):
         if pid.isdigit():
             try:
-                with open(f"/proc/{pid}/cmdline", "rb") as f:
-                    if b"worker.py" in f.read():
-                        found.append(int(pid))
-            except OSError:
+                with open(f"/proc/{pid}/stat") as f:
+                    parent[int(pid)] = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
                 pass
+    me, found = os.getpid(), []
+    for pid in parent:
+        p, seen = pid, 0
+        while p in parent and p > 1 and seen < 64:
+            p, seen = parent[p], seen + 1
+            if p == me:
+                found.append(pid)
+                break
     return found
 
 
@@ -137,3 +145,9 @@ def test_a_bad_config_is_refused_with_the_remedy():
         Config(repeat=0)
     with pytest.raises(ConfigError, match="unknown backend 'fast'"):
         Config(backend="fast")
+
+
+def test_stop_on_failure_leaves_later_inputs_unmeasured():
+    cfg = Config(**{**CFG.__dict__, "stop_on_failure": True})
+    m, _ = outcome("def f(n):\n    while n < 0:\n        pass\n    return n", inputs=([1], [-1], [3]), cfg=cfg)
+    assert [(r.index, r.status) for r in m.inputs] == [(0, Status.OK), (1, Status.TIMEOUT)]

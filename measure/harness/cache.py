@@ -18,7 +18,8 @@ def job_key(source: str, encoded_inputs: List[Any], config: Config, platform: Pl
     h = hashlib.sha256()
     for part in (source, json.dumps(encoded_inputs, sort_keys=True), platform.backend, platform.isa,
                  platform.cpu_model, platform.python_build, platform.engine_version,
-                 json.dumps([config.repeat, config.warmup, config.timeout, config.memory, config.output_limit])):
+                 json.dumps([config.repeat, config.warmup, config.timeout, config.memory, config.output_limit,
+                             config.stop_on_failure])):
         h.update(part.encode("utf-8"))
         h.update(b"\0")
     return h.hexdigest()

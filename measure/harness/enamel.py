@@ -201,9 +201,11 @@ class Session:
         self.measured = 0   # jobs measured in this session
         self.cached = 0     # jobs answered from the cache
 
-    def measure(self, source: str, entry: str, encoded: List[Any], timeout: float) -> Measurement:
+    def measure(self, source: str, entry: str, encoded: List[Any], timeout: float,
+                stop_on_failure: bool = False) -> Measurement:
         from ..run import measure
-        cfg = Config(backend=self.backend.name, python=self.python, repeat=self.repeat, timeout=timeout)
+        cfg = Config(backend=self.backend.name, python=self.python, repeat=self.repeat, timeout=timeout,
+                     stop_on_failure=stop_on_failure)
         key = job_key(source, encoded, cfg, self.platform)
         cacheable = self.cache is not None and self.backend.deterministic
         if cacheable:
@@ -255,14 +257,16 @@ def measure_reference(session: Session, problem: EnamelProblem, tests: List[List
 def score_sample(session: Session, problem: EnamelProblem, tests: List[List[Any]], ref: Reference,
                  checker, code: str) -> Dict[str, Any]:
     flat = [t for level in tests for t in level]
-    m = session.measure(problem.sample_source(code), problem.entry, flat, ref.wall_limit_s)
+    # stop at the first failing test: ENAMEL's scoring never looks past it
+    m = session.measure(problem.sample_source(code), problem.entry, flat, ref.wall_limit_s, stop_on_failure=True)
+    results = {r.index: r for r in m.inputs}
     levels: List[LevelOutcome] = []
     detail = []
     k = 0
     for j, level in enumerate(tests):
         status, worst = "ok", 0.0
         for c in range(len(level)):
-            r = m.inputs[k + c] if m.setup.status is Status.OK else None
+            r = results.get(k + c) if m.setup.status is Status.OK else None
             st = r.status.value if r is not None else m.setup.status.value
             cost = session.cost(r.samples) if r is not None and st == "ok" else None
             if st == "ok":

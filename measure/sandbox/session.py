@@ -233,6 +233,8 @@ def _drive(worker: _Worker, job: Job, start: Tuple[int, int], out: Outcome) -> O
             return None
         out.calls[pos] = rec
         backend.discard(child, worker.workdir, -1) if backend.mode == "perf" else None
+        if cfg.stop_on_failure:
+            return None
         return (pos[0] + 1, 0) if skip_input else _next(pos, k)
 
     while True:
@@ -288,6 +290,8 @@ def _drive(worker: _Worker, job: Job, start: Tuple[int, int], out: Outcome) -> O
                     rec = _death_record(msg.get("exit"), msg.get("signal"), tail)
                     backend.discard(child, worker.workdir, pid)
                 out.calls[pos] = rec
+                if cfg.stop_on_failure and rec.status is not Status.OK:
+                    return None
                 result = None
                 served += 1
                 pos = _next(pos, k)
