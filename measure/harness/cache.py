@@ -1,4 +1,5 @@
-"""Measurements cached by what determines them: program source, inputs, backend, platform, limits.
+"""Measurements cached by what determines them: program source, inputs, backend, platform, the
+worker's code, limits.
 
 A deterministic backend gives the same counts for the same key, so a reference measured once is
 reused by every sample and every rerun (and a sample identical to its reference is not measured
@@ -12,12 +13,13 @@ from typing import Any, List, Optional
 
 from ..model import Config, Measurement, PlatformKey
 from ..results import from_dict, to_dict
+from ..sandbox.files import worker_hash
 
 
 def job_key(source: str, encoded_inputs: List[Any], config: Config, platform: PlatformKey) -> str:
     h = hashlib.sha256()
     for part in (source, json.dumps(encoded_inputs, sort_keys=True), platform.backend, platform.isa,
-                 platform.cpu_model, platform.python_build, platform.engine_version,
+                 platform.cpu_model, platform.python_build, platform.engine_version, worker_hash(),
                  json.dumps([config.repeat, config.warmup, config.timeout, config.memory, config.output_limit,
                              config.stop_on_failure])):
         h.update(part.encode("utf-8"))

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import glob
+import hashlib
 import os
 import shutil
+from functools import lru_cache
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PACKAGE = os.path.dirname(HERE)
@@ -26,3 +28,14 @@ def install_worker(workdir: str) -> None:
         shutil.copyfile(os.path.join(HERE, name), os.path.join(workdir, name))
     shutil.copyfile(workerlib_path(), os.path.join(workdir, "workerlib.so"))
     os.mkdir(os.path.join(workdir, "trash"))
+
+
+@lru_cache(maxsize=None)
+def worker_hash() -> str:
+    """A digest of the code that runs in the measured process: counts depend on it, so caches of
+    counts key on it (the engine version alone misses changes between releases)."""
+    h = hashlib.sha256()
+    for path in (os.path.join(HERE, "worker.py"), os.path.join(HERE, "wire.py"), workerlib_path()):
+        with open(path, "rb") as f:
+            h.update(f.read())
+    return h.hexdigest()[:16]
