@@ -33,8 +33,9 @@ def diagnose(python: Optional[str] = None) -> Dict[str, Any]:
     interp = resolve_interpreter(python)
     report: Dict[str, Any] = {"interpreter": asdict(interp)}
     hw = _perf_probe(["instructions"])
-    if hw["available"]:
-        hw = _perf_probe(HARDWARE_EVENTS) if _perf_probe(HARDWARE_EVENTS)["available"] else hw
+    if hw["available"]:  # report the whole hardware group where the CPU has it
+        group = _perf_probe(HARDWARE_EVENTS)
+        hw = group if group["available"] else hw
     sw = _perf_probe(SOFTWARE_EVENTS)
     perf: Dict[str, Any] = {"available": hw["available"], "hardware": hw, "software": sw,
                             "perf_event_paranoid": _read_int("/proc/sys/kernel/perf_event_paranoid")}

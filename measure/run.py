@@ -1,6 +1,7 @@
 """The one public call: program + inputs + config -> Measurement."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import time
 from typing import Any, Iterable, List, Optional, Sequence, Union
@@ -47,12 +48,12 @@ def _check(sample: Sample, rec: Record, inp: Input, config: Config) -> Sample:
     try:
         good = checker(rec.output, inp.expected)
     except Exception as exc:  # a broken checker is the caller's bug: say so on the sample
-        return Sample(**{**sample.__dict__, "status": Status.ERROR,
-                         "message": f"the checker raised {type(exc).__name__}: {exc}"})
+        return dataclasses.replace(sample, status=Status.ERROR,
+                                   message=f"the checker raised {type(exc).__name__}: {exc}")
     if good:
         return sample
-    return Sample(**{**sample.__dict__, "status": Status.WRONG_ANSWER,
-                     "message": f"expected {inp.expected!r:.200}, got {rec.output!r:.200}"})
+    return dataclasses.replace(sample, status=Status.WRONG_ANSWER,
+                               message=f"expected {inp.expected!r:.200}, got {rec.output!r:.200}")
 
 
 def measure(program: Program, inputs: Iterable[InputLike], config: Optional[Config] = None,

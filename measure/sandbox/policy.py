@@ -120,8 +120,8 @@ def plan_isolation(strict: bool = False) -> Isolation:
 
 def rlimits(memory: int | None, output_limit: int, cpu_seconds: float, under_valgrind: bool) -> List[Tuple[int, int]]:
     """Limits applied before exec. Under valgrind the address-space limit is not applied:
-    valgrind reserves large address ranges for itself; the data limit is used instead."""
-    unlimited = 2**64 - 1
+    valgrind reserves large address ranges for itself; the data limit is used instead. A value
+    above this process's hard limit is lowered to it (only root may raise a hard limit)."""
     out = [
         (resource.RLIMIT_CORE, 0),
         (resource.RLIMIT_FSIZE, output_limit),
@@ -133,8 +133,7 @@ def rlimits(memory: int | None, output_limit: int, cpu_seconds: float, under_val
     if os.getuid() != 0:  # ignored for root; counts every process of the user
         out.append((resource.RLIMIT_NPROC, _user_processes() + 256))
     hard = {r: resource.getrlimit(r)[1] for r, _ in out}
-    return [(r, v if hard[r] == resource.RLIM_INFINITY else min(v, hard[r])) if v != unlimited else (r, v)
-            for r, v in out]
+    return [(r, v if hard[r] == resource.RLIM_INFINITY else min(v, hard[r])) for r, v in out]
 
 
 def _user_processes() -> int:

@@ -232,7 +232,8 @@ def _drive(worker: _Worker, job: Job, start: Tuple[int, int], out: Outcome) -> O
             out.setup = rec
             return None
         out.calls[pos] = rec
-        backend.discard(child, worker.workdir, -1) if backend.mode == "perf" else None
+        if backend.mode == "perf":  # the worker is gone; resynchronise the cumulative reading
+            backend.discard(child, worker.workdir, -1)
         if cfg.stop_on_failure:
             return None
         return (pos[0] + 1, 0) if skip_input else _next(pos, k)
