@@ -61,6 +61,8 @@ def message_of(m):
     ("os._exit", "import os\ndef f():\n    os._exit(0)", Status.ERROR, "ended its process"),
     ("segfault", "import ctypes\ndef f():\n    ctypes.string_at(0)", Status.CRASHED, "SIGSEGV"),
     ("unserialisable output", "def f():\n    return object()", Status.ERROR, "not plain data"),
+    ("output frame above the channel limit", "def f():\n    return 'x' * (65 * 2**20)", Status.ERROR,
+     "could not be reported"),
     ("memory bomb", "def f():\n    x = []\n    while True:\n        x.append(' ' * 10**7)", Status.MEMORY, "MemoryError"),
     ("output flooding", "def f():\n    while True:\n        print('x' * 10000)", Status.SANDBOX_VIOLATION, "output limit"),
     ("write outside the working directory", "def f():\n    open('/etc/measure-evil', 'w').write('x')",
@@ -151,3 +153,8 @@ def test_stop_on_failure_leaves_later_inputs_unmeasured():
     cfg = Config(**{**CFG.__dict__, "stop_on_failure": True})
     m, _ = outcome("def f(n):\n    while n < 0:\n        pass\n    return n", inputs=([1], [-1], [3]), cfg=cfg)
     assert [(r.index, r.status) for r in m.inputs] == [(0, Status.OK), (1, Status.TIMEOUT)]
+
+
+def test_a_huge_integer_output_comes_back_exactly():
+    m, _ = outcome("def f():\n    return 3 ** 100000")
+    assert m.inputs[0].status is Status.OK and m.inputs[0].output == 3 ** 100000

@@ -10,7 +10,7 @@ from measure.sandbox import wire
 
 
 @pytest.mark.parametrize("value", [
-    None, True, 0, -7, 2**100, 1.5, "text", [1, [2, 3]], (1, (2, "x")), {"a": [1, 2]}, {1: "one", (2, 3): None},
+    None, True, 0, -7, 2**100, -(2**70), 1.5, "text", [1, [2, 3]], (1, (2, "x")), {"a": [1, 2]}, {1: "one", (2, 3): None},
     {3, 1, 2}, frozenset({"a", "b"}), b"\x00\xff", bytearray(b"ab"), 1 + 2j, {"$not_a_tag": 1, "b": 2},
 ])
 def test_plain_values_round_trip(value):
@@ -65,3 +65,15 @@ def test_malformed_frames_are_refused(body):
 def test_oversized_frame_lengths_are_refused_before_reading_the_body():
     with pytest.raises(wire.WireError, match="exceeds"):
         wire.FrameReader().feed(struct.pack(">I", wire.MAX_FRAME + 1))
+
+
+def test_huge_ints_travel_as_hex_beyond_the_decimal_digit_limit():
+    big = 7 ** 20000  # about 16,900 decimal digits: str() would refuse it under Python's default limit
+    assert wire.encode_value(big) == {"$int": hex(big)}
+    assert wire.decode_value(wire.encode_value(big)) == big
+    assert wire.encode_value(2**63) == 2**63
+
+
+def test_a_malformed_int_tag_is_refused():
+    with pytest.raises(wire.WireError):
+        wire.decode_value({"$int": "12345"})

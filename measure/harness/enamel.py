@@ -42,7 +42,7 @@ SEED = 998244353
 N_TESTS = (8, 4, 4, 4)
 WALL_MARGIN = 3.0
 MIN_WALL_S = 2.0
-REFERENCE_TIMEOUT_S = 600.0
+REFERENCE_TIMEOUT_S = 600.0  # per test, under the backend (valgrind: 24-120x native)
 
 
 class ReferenceFailed(MeasureError):
@@ -209,7 +209,7 @@ class Session:
         key = job_key(source, encoded, cfg, self.platform)
         cacheable = self.cache is not None and self.backend.deterministic
         if cacheable:
-            hit = self.cache.get(key)
+            hit = self.cache.get(key, timeout)
             if hit is not None:
                 self.cached += 1
                 return hit
@@ -235,10 +235,13 @@ class Reference:
 
 
 def measure_reference(session: Session, problem: EnamelProblem, tests: List[List[Any]]) -> Reference:
+    """Measure the expert reference on every test; raise ReferenceFailed unless all pass."""
     flat = [t for level in tests for t in level]
-    m = session.measure(problem.sample_source(problem.reference_program), problem.entry, flat, REFERENCE_TIMEOUT_S)
+    # stop_on_failure as for samples: a sample identical to its reference then shares its cache entry
+    m = session.measure(problem.sample_source(problem.reference_program), problem.entry, flat, REFERENCE_TIMEOUT_S,
+                        stop_on_failure=True)
     bad = [r for r in m.inputs if r.status is not Status.OK] if m.setup.status is Status.OK else [m.setup]
-    if bad:
+    if bad or len(m.inputs) != len(flat):
         raise ReferenceFailed(f"problem {problem.index} ({problem.task_id}): the reference fails its own tests "
                               f"({bad[0].status}: {bad[0].message.strip()[-300:]}); leave it out with --problems")
     costs, walls, k = [], [], 0

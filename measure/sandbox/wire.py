@@ -15,6 +15,7 @@ import pickle
 import struct
 
 MAX_FRAME = 64 * 1024 * 1024
+_BIG = 2 ** 64
 _HEADER = struct.Struct(">I")
 
 
@@ -26,7 +27,10 @@ def _enc(value, allow_pickle):
     if value is None or isinstance(value, (bool, str)):
         return value
     if isinstance(value, int):
-        return value if type(value) is int else int(value)
+        value = int(value)
+        # beyond 64 bits, hexadecimal: decimal conversion of huge ints is quadratic and capped
+        # (sys.set_int_max_str_digits); hex is linear and uncapped
+        return value if -_BIG < value < _BIG else {"$int": hex(value)}
     if isinstance(value, float):
         if math.isfinite(value):
             return value
@@ -87,6 +91,11 @@ def decode_value(data, trusted=False):
                 if body not in ("nan", "inf", "-inf"):
                     raise WireError("bad $float %r" % (body,))
                 return float(body)
+            if tag == "$int":
+                text = _str(body)
+                if not text.lstrip("-").startswith("0x"):
+                    raise WireError("bad $int %r" % text[:40])
+                return int(text, 16)
             if tag == "$complex":
                 re_, im = _list(body)
                 return complex(decode_value(re_), decode_value(im))

@@ -141,9 +141,11 @@ def call_child(region, fn, blob, warmup, i, r):
         msg["rss_kb"] = max_rss_kb()
         try:
             wire.send(TO_PARENT, msg)
-        except wire.WireError as e:
-            wire.send(TO_PARENT, {"t": "result", "i": i, "r": r, "status": "error", "message": str(e)})
+        except (wire.WireError, ValueError, OverflowError, RecursionError) as e:
+            wire.send(TO_PARENT, {"t": "result", "i": i, "r": r, "status": "error",
+                                  "message": "the result could not be reported: %s: %s" % (type(e).__name__, e)})
     except BaseException:
+        traceback.print_exc()  # into the call's output, which the parent reports
         code = 4
     os._exit(code)
 
