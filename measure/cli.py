@@ -14,6 +14,7 @@ from typing import List, Optional, Sequence
 
 from . import __version__
 from .errors import InputFileError, MeasureError
+from .jsonfile import read_json
 from .model import Config, Input, Measurement, Program, Status
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kKmMgGtT]?)(i?[bB])?\s*$")
@@ -28,24 +29,15 @@ def parse_size(text: str) -> int:
     return int(float(m.group(1)) * mult)
 
 
-def _load_json(path: str, what: str):
-    try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InputFileError(f"cannot read the {what} file {path!r}: {exc.strerror}") from None
-    except ValueError as exc:
-        raise InputFileError(f"the {what} file {path!r} is not valid JSON: {exc}") from None
-
-
 def load_inputs(path: str, expected_path: Optional[str]) -> List[Input]:
     """INPUTS.json: a JSON list of argument lists; EXPECTED.json: a list of outputs of the same length."""
-    data = _load_json(path, "inputs")
+    data = read_json(path, "inputs file")
     if not isinstance(data, list) or not all(isinstance(a, list) for a in data):
         raise InputFileError(f"{path!r} must be a JSON list of argument lists, e.g. [[1, 2], [3, 4]] for two "
                              "calls f(1, 2) and f(3, 4)")
     if expected_path is None:
         return [Input(tuple(a)) for a in data]
-    exp = _load_json(expected_path, "expected-outputs")
+    exp = read_json(expected_path, "expected-outputs file")
     if not isinstance(exp, list) or len(exp) != len(data):
         raise InputFileError(f"{expected_path!r} must be a JSON list with one expected output per input "
                              f"({len(data)} inputs)")

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Dict, Union
 
 from .errors import InputFileError
+from .jsonfile import read_json, write_json_atomic
 from .model import SCHEMA_VERSION, CountSummary, InputResult, Measurement, PlatformKey, Sample, Status
 from .sandbox import wire
 
@@ -70,22 +71,12 @@ def from_dict(doc: Any, source: str = "<document>") -> Measurement:
 
 
 def load(path: Union[str, Path]) -> Measurement:
-    p = Path(path)
-    try:
-        doc = json.loads(p.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InputFileError(f"cannot read {str(p)!r}: {exc.strerror}") from None
-    except ValueError as exc:
-        raise InputFileError(f"{str(p)!r} is not valid JSON: {exc}") from None
-    return from_dict(doc, repr(str(p)))
+    return from_dict(read_json(path, "measurement file"), repr(str(path)))
 
 
 def save(m: Measurement, path: Union[str, Path]) -> None:
     """Write atomically (a temporary file renamed over the target): a crash never leaves half a file."""
-    p = Path(path)
-    tmp = p.with_name(p.name + ".tmp")
-    tmp.write_text(to_json(m), encoding="utf-8")
-    tmp.replace(p)
+    write_json_atomic(path, to_json(m))
 
 
 def to_dataframe(m: Measurement):

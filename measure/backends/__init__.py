@@ -48,7 +48,7 @@ def _spin_lib():
     return lib
 
 
-def _perf_self_test(backend: PerfBackend) -> SelfTest:
+def _perf_self_test() -> SelfTest:
     from ..native import PerfGroup
     lib = _spin_lib()
     per = lib.mp_spin_instructions_per_iteration()
@@ -110,7 +110,7 @@ def self_test(name: str, python: str) -> SelfTest:
     """Check (once per process and interpreter) that backend ``name`` counts the known loop right."""
     backend = get_backend(name)
     if isinstance(backend, PerfBackend):
-        return _perf_self_test(backend)
+        return _perf_self_test()
     if isinstance(backend, ValgrindBackend):
         return _valgrind_self_test(backend, python)
     return SelfTest(name, True, 0, None, "time counts nothing; nothing to check")

@@ -12,6 +12,7 @@ import os
 from typing import Any, List, Optional
 
 from ..model import Config, Measurement, PlatformKey, Status
+from ..jsonfile import write_json_atomic
 from ..results import from_dict, to_dict
 from ..sandbox.files import worker_hash
 
@@ -54,10 +55,7 @@ class MeasurementCache:
     def put(self, key: str, m: Measurement) -> None:
         path = self._path(key)
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        tmp = f"{path}.{os.getpid()}.tmp"
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(to_dict(m), f)
-        os.replace(tmp, path)
+        write_json_atomic(path, to_dict(m))
 
 
 def default_cache_dir() -> str:

@@ -29,9 +29,11 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from ..backends import Backend, select_backend
 from ..errors import InputFileError, MeasureError
+from ..jsonfile import read_json, write_json_atomic
 from ..model import Config, Measurement, Program, Status
 from ..platform import base_environment, platform_key, resolve_interpreter
 from ..sandbox import wire
+from ..sandbox.files import HERE as SANDBOX_DIR  # wire.py, for the generator subprocess
 from ..scores import eff_at_k, pass_at_k
 from ..scores.enamel import ALPHA, HARDNESS, LevelOutcome, sample_score
 from ..stats import hodges_lehmann
@@ -97,13 +99,7 @@ def load_problems(path: str) -> List[EnamelProblem]:
 def load_samples(path: str, n_problems: int) -> Dict[int, List[str]]:
     """ENAMEL's sample format: a JSON list with one list of full programs per problem (or a dict
     from problem index to such a list)."""
-    try:
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
-    except OSError as exc:
-        raise InputFileError(f"cannot read the samples {path!r}: {exc.strerror}") from None
-    except ValueError as exc:
-        raise InputFileError(f"the samples file {path!r} is not valid JSON: {exc}") from None
+    data = read_json(path, "samples file")
     if isinstance(data, list):
         if len(data) != n_problems:
             raise InputFileError(f"{path!r} has {len(data)} entries but the dataset has {n_problems} problems: "
@@ -154,21 +150,16 @@ def generate_tests(problems: Sequence[EnamelProblem], cache_dir: Optional[str] =
     key = hashlib.sha256(json.dumps(job, sort_keys=True).encode()).hexdigest()
     path = os.path.join(cache_dir, f"enamel-tests-{key[:24]}.json") if cache_dir else None
     if path and os.path.exists(path):
-        with open(path, encoding="utf-8") as f:
-            return {int(k): v for k, v in json.load(f).items()}
-    here = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "sandbox")
+        return {int(k): v for k, v in read_json(path, "cached ENAMEL tests").items()}
     env = dict(base_environment(), PATH=os.environ.get("PATH", "/usr/bin:/bin"))
-    proc = subprocess.run([sys.executable, "-c", _GENERATE, here], input=json.dumps(job), capture_output=True,
+    proc = subprocess.run([sys.executable, "-c", _GENERATE, SANDBOX_DIR], input=json.dumps(job), capture_output=True,
                           text=True, env=env)
     if proc.returncode != 0:
         raise MeasureError(f"generating ENAMEL's tests failed: {proc.stderr.strip()[-1500:]}"
                            + ("\nRemedy: pip install enam (ENAMEL's helpers)" if "enam" in proc.stderr else ""))
     tests = {int(k): v for k, v in json.loads(proc.stdout).items()}
     if path:
-        tmp = path + f".{os.getpid()}.tmp"
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump({str(k): v for k, v in tests.items()}, f)
-        os.replace(tmp, path)
+        write_json_atomic(path, {str(k): v for k, v in tests.items()})
     return tests
 
 

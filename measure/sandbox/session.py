@@ -26,7 +26,7 @@ from .files import install_worker
 from .policy import INNER_DIR, Isolation, rlimits
 
 STARTUP_SECONDS = 120.0  # interpreter (and valgrind) start-up, before the job's own deadlines
-PROTOCOL_GRACE = 0.5     # fork, deep copy and reporting around one call
+PROTOCOL_GRACE = 0.5     # fork, copying the input and reporting around one call
 MAX_PROCESSES = 256      # pids.max of a worker's cgroup (processes and threads), where cgroups allow
 
 
@@ -61,6 +61,17 @@ class Job:
     backend: Backend
     interpreter: Interpreter
     isolation: Isolation
+
+
+def _tail(path: str, n: int = 2000) -> str:
+    """The last ``n`` bytes of a file as text ("" if it cannot be read)."""
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            f.seek(max(0, f.tell() - n))
+            return f.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
 
 
 def _signal_name(sig: int) -> str:
@@ -155,23 +166,12 @@ class _Worker:
     def take_call_output(self, k: int) -> str:
         """The end of what call k printed; then its directory (moved aside by the worker) is deleted."""
         d = os.path.join(self.workdir, "trash", str(k))
-        text = ""
-        try:
-            with open(os.path.join(d, "out.txt"), "rb") as f:
-                f.seek(0, os.SEEK_END)
-                f.seek(max(0, f.tell() - 2000))
-                text = f.read().decode("utf-8", "replace")
-        except OSError:
-            pass
+        text = _tail(os.path.join(d, "out.txt"))
         shutil.rmtree(d, ignore_errors=True)
         return text
 
     def log_tail(self) -> str:
-        try:
-            with open(os.path.join(self.workdir, "worker.log"), "rb") as f:
-                return f.read()[-2000:].decode("utf-8", "replace")
-        except OSError:
-            return ""
+        return _tail(os.path.join(self.workdir, "worker.log"))
 
     def close(self) -> None:
         if self.child is not None:
@@ -232,8 +232,7 @@ def _drive(worker: _Worker, job: Job, start: Tuple[int, int], out: Outcome) -> O
             out.setup = rec
             return None
         out.calls[pos] = rec
-        if backend.mode == "perf":  # the worker is gone; resynchronise the cumulative reading
-            backend.discard(child, worker.workdir, -1)
+        backend.discard(child, worker.workdir, -1)  # perf: resynchronise the cumulative reading
         if cfg.stop_on_failure:
             return None
         return (pos[0] + 1, 0) if skip_input else _next(pos, k)

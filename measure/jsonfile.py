@@ -1,0 +1,33 @@
+"""Reading and writing the JSON files measure is given or keeps."""
+from __future__ import annotations
+
+import json
+import os
+import threading
+from pathlib import Path
+from typing import Any, Union
+
+from .errors import InputFileError
+
+PathLike = Union[str, Path]
+
+
+def read_json(path: PathLike, what: str) -> Any:
+    """The parsed file; an InputFileError naming ``what`` and the path when it cannot be read or parsed."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except OSError as exc:
+        raise InputFileError(f"cannot read the {what} {str(path)!r}: {exc.strerror}") from None
+    except ValueError as exc:
+        raise InputFileError(f"the {what} {str(path)!r} is not valid JSON: {exc}") from None
+
+
+def write_json_atomic(path: PathLike, text_or_obj: Any) -> None:
+    """Write to a temporary file beside ``path`` and rename it over: a crash never leaves half a
+    file, and concurrent writers (processes or threads) never share a temporary file."""
+    tmp = f"{path}.{os.getpid()}.{threading.get_ident()}.tmp"
+    text = text_or_obj if isinstance(text_or_obj, str) else json.dumps(text_or_obj)
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(tmp, path)
