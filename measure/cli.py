@@ -105,6 +105,26 @@ def _problem_list(text: str) -> List[int]:
         raise argparse.ArgumentTypeError(f"{text!r}: give comma-separated 0-based problem indices, e.g. 0,1,5") from None
 
 
+def _table(rows: List[List[str]]) -> List[str]:
+    """Right-aligned columns, the first row the header."""
+    widths = [max(len(x) for x in col) for col in zip(*rows)]
+    return ["  ".join(c.rjust(w) for c, w in zip(row, widths)) for row in rows]
+
+
+def _f(v: Optional[float], fmt: str = ".4f") -> str:
+    return "-" if v is None else format(v, fmt)
+
+
+def _report_footer(report, results: str) -> List[str]:
+    lines = [f"jobs: {report['jobs']['measured']} measured, {report['jobs']['from_cache']} from the cache;  "
+             f"results: {results}"]
+    return lines + [f"warning: {w}" for w in report["warnings"]]
+
+
+def _results_path(args) -> str:
+    return args.results or (Path(args.samples).stem + f".{args.adapter}.measure.jsonl")
+
+
 def _cmd_score_enamel(args) -> int:
     from .harness.cache import default_cache_dir
     from .harness.enamel import evaluate
@@ -116,18 +136,70 @@ def _cmd_score_enamel(args) -> int:
         return 0
     ks = [m.split("@")[1] for m in report["overall"] if m.startswith("pass@")]
     head = ["problem", "n", "passed"] + [f"{m}@{k}" for k in ks for m in ("pass", "eff")]
-    rows = [[str(r["problem"]), str(r["n"]), str(r["passed"])] + [f"{r[h]:.4f}" for h in head[3:]]
+    rows = [[str(r["problem"]), str(r["n"]), str(r["passed"])] + [_f(r[h]) for h in head[3:]]
             for r in report["per_problem"]]
-    rows.append(["all", "", ""] + [f"{report['overall'][h]:.4f}" for h in head[3:]])
-    widths = [max(len(x) for x in col) for col in zip(head, *rows)]
-    print(f"ENAMEL  {report['problems']} problems  backend {report['backend']}  {report['platform']}  "
-          f"results: {results}")
-    for row in [head] + rows:
-        print("  ".join(c.rjust(w) for c, w in zip(row, widths)))
-    print(f"jobs: {report['jobs']['measured']} measured, {report['jobs']['from_cache']} from the cache")
-    for w in report["warnings"]:
-        print(f"warning: {w}")
+    rows.append(["all", "", ""] + [_f(report["overall"][h]) for h in head[3:]])
+    print(f"ENAMEL  {report['problems']} problems  backend {report['backend']}  {report['platform']}")
+    print("\n".join(_table([head] + rows) + _report_footer(report, results)))
     return 0
+
+
+def _cmd_score_dps(args) -> int:
+    from .harness.cache import default_cache_dir
+    from .harness.evalperf import evaluate
+    results = _results_path(args)
+    report = evaluate(args.dataset, args.samples, results, args.problems, backend=args.backend, python=args.python,
+                      jobs=args.jobs, cache_dir=args.cache or default_cache_dir(), progress=not args.json,
+                      min_correct=args.min_correct, max_profile=args.max_profile)
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    head = ["problem", "n", "correct", "profiled", "levels", "pass@1", "DPS", "DPS_norm"]
+    rows = [[r["problem"], str(r["n"]), str(r["correct"]), str(r["profiled"]), str(r["levels"]), _f(r["pass@1"]),
+             _f(r["dps"], ".2f"), _f(r["dps_norm"], ".2f")] for r in report["per_problem"]]
+    o = report["overall"]
+    rows.append(["all", "", "", "", "", _f(o["pass@1"]), _f(o["dps"], ".2f"), _f(o["dps_norm"], ".2f")])
+    print(f"EvalPerf DPS  {report['problems']} problems ({o['problems_scored']} with >= {report['min_correct']} "
+          f"correct)  backend {report['backend']}  {report['platform']}")
+    print("\n".join(_table([head] + rows) + _report_footer(report, results)))
+    return 0
+
+
+def _cmd_score_coffe(args) -> int:
+    from .harness.cache import default_cache_dir
+    from .harness.coffe import evaluate
+    results = _results_path(args)
+    report = evaluate(args.dataset, args.samples, results, args.problems, backend=args.backend, python=args.python,
+                      jobs=args.jobs, cache_dir=args.cache or default_cache_dir(), progress=not args.json)
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    ks = [m.split("@")[1] for m in report["overall"] if m.startswith("pass@")]
+    head = ["problem", "n", "correct", "efficient"] + [f"{m}@{k}" for k in ks for m in ("pass", "efficient")] \
+        + ["speedup"]
+    rows = [[r["problem"], str(r["n"]), str(r["correct"]), str(r["efficient"])] + [_f(r[h]) for h in head[4:-1]]
+            + [_f(r["speedup"], ".3f") + ("x" if r["speedup"] is not None else "")] for r in report["per_problem"]]
+    o = report["overall"]
+    rows.append(["all", "", "", ""] + [_f(o[h]) for h in head[4:-1]]
+                + [_f(o["speedup"], ".3f") + ("x" if o["speedup"] is not None else "")])
+    print(f"COFFE  {report['problems']} problems  backend {report['backend']}  {report['platform']}")
+    print("\n".join(_table([head] + rows) + _report_footer(report, results)))
+    return 0
+
+
+def _id_list(text: str) -> List[str]:
+    ids = [x.strip() for x in text.split(",") if x.strip()]
+    if not ids:
+        raise argparse.ArgumentTypeError("give comma-separated problem ids, e.g. count_primes,dedupe")
+    return ids
+
+
+def _add_score_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--backend", default="auto", choices=["auto", "perf", "valgrind", "time"])
+    p.add_argument("--python", help="measured interpreter")
+    p.add_argument("--jobs", type=int, help="parallel measurements (default: the core count)")
+    p.add_argument("--cache", help="cache directory of measurements (default: ~/.cache/measure)")
+    p.add_argument("--json", action="store_true", help="print the versioned score document")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -159,13 +231,27 @@ def build_parser() -> argparse.ArgumentParser:
     en.add_argument("--dataset", required=True, help="ENAMEL's enamel.csv")
     en.add_argument("--samples", required=True, help="JSON list, per problem, of full programs (ENAMEL's format)")
     en.add_argument("--problems", type=_problem_list, help="comma-separated 0-based rows (default: ENAMEL's 142)")
-    en.add_argument("--backend", default="auto", choices=["auto", "perf", "valgrind", "time"])
-    en.add_argument("--python", help="measured interpreter")
-    en.add_argument("--jobs", type=int, help="parallel measurements (default: the core count)")
     en.add_argument("--results", help="JSONL file of results, resumed when it exists (default: SAMPLES.measure.jsonl)")
-    en.add_argument("--cache", help="cache directory of measurements (default: ~/.cache/measure)")
-    en.add_argument("--json", action="store_true", help="print the versioned score document")
+    _add_score_options(en)
     en.set_defaults(func=_cmd_score_enamel)
+    for name, helptext, func in (("dps", "EvalPerf-style: DPS and DPS_norm against a clustered reference pool",
+                                  _cmd_score_dps),
+                                 ("coffe", "COFFE-style: efficient@k and speedup against the best ground truth",
+                                  _cmd_score_coffe)):
+        sp = ssub.add_parser(name, help=helptext)
+        sp.add_argument("--dataset", required=True, help="problem-set JSON (measure/problems, version 1)")
+        sp.add_argument("--samples", required=True,
+                        help="JSON list per problem (or object from problem id) of full programs")
+        sp.add_argument("--problems", type=_id_list, help="comma-separated problem ids (default: all)")
+        sp.add_argument("--results",
+                        help=f"JSONL file of results, resumed when it exists (default: SAMPLES.{name}.measure.jsonl)")
+        _add_score_options(sp)
+        sp.set_defaults(func=func)
+        if name == "dps":
+            sp.add_argument("--min-correct", type=int, default=10,
+                            help="a problem needs this many correct samples to get a DPS (EvalPerf: 10)")
+            sp.add_argument("--max-profile", type=int, default=20,
+                            help="profile the first N correct samples (EvalPerf: 20)")
     doc = sub.add_parser("doctor", help="which backends work here, and how to fix those that do not")
     doc.add_argument("--python", help="interpreter to check (default: the one running measure)")
     doc.add_argument("--json", action="store_true")

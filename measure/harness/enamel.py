@@ -23,21 +23,21 @@ import json
 import os
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-from ..backends import Backend, select_backend
+from ..backends import select_backend
 from ..errors import InputFileError, MeasureError
 from ..jsonfile import read_json, write_json_atomic
-from ..model import Config, Measurement, Program, Status
-from ..platform import base_environment, platform_key, resolve_interpreter
+from ..model import Status
+from ..platform import base_environment, resolve_interpreter
 from ..sandbox import wire
 from ..sandbox.files import HERE as SANDBOX_DIR  # wire.py, for the generator subprocess
 from ..scores import eff_at_k, pass_at_k
 from ..scores.enamel import ALPHA, HARDNESS, LevelOutcome, sample_score
-from ..stats import hodges_lehmann
-from .cache import MeasurementCache, job_key
+from .cache import MeasurementCache
+from .problems import REFERENCE_TIMEOUT_S, ReferenceFailed, load_samples
+from .runner import Session, file_sha256, pending_samples, run_pending
 from .store import ResultStore
 
 PROBLEMSET = tuple(sorted(set(range(164)) - {2, 23, 41, 45, 53, 60, 71, 92, 97, 99, 102, 123, 124, 135, 137,
@@ -46,11 +46,6 @@ SEED = 998244353
 N_TESTS = (8, 4, 4, 4)
 WALL_MARGIN = 3.0
 MIN_WALL_S = 2.0
-REFERENCE_TIMEOUT_S = 600.0  # per test, under the backend (valgrind: 24-120x native)
-
-
-class ReferenceFailed(MeasureError):
-    """The expert reference does not pass its own tests: the problem cannot be scored."""
 
 
 @dataclass(frozen=True)
@@ -94,28 +89,6 @@ def load_problems(path: str) -> List[EnamelProblem]:
         out.append(EnamelProblem(i, r["task_id"], r["prompt"], r["input_generator"], sizes, r["reference_solution"],
                                  r["checker"], r["entry_point"]))
     return out
-
-
-def load_samples(path: str, n_problems: int) -> Dict[int, List[str]]:
-    """ENAMEL's sample format: a JSON list with one list of full programs per problem (or a dict
-    from problem index to such a list)."""
-    data = read_json(path, "samples file")
-    if isinstance(data, list):
-        if len(data) != n_problems:
-            raise InputFileError(f"{path!r} has {len(data)} entries but the dataset has {n_problems} problems: "
-                                 "give one list of programs per problem, in dataset order")
-        data = dict(enumerate(data))
-    elif isinstance(data, dict):
-        try:
-            data = {int(k): v for k, v in data.items()}
-        except ValueError:
-            raise InputFileError(f"{path!r}: keys must be problem indices") from None
-    else:
-        raise InputFileError(f"{path!r} must be a JSON list (or dict) of lists of programs")
-    for i, codes in data.items():
-        if not isinstance(codes, list) or not codes or not all(isinstance(c, str) for c in codes):
-            raise InputFileError(f"{path!r}, problem {i}: expected a non-empty list of program strings")
-    return data
 
 
 _GENERATE = r"""
@@ -177,48 +150,6 @@ def make_checker(problem: EnamelProblem) -> Callable[[Any, Any, Any], bool]:
     return checker
 
 
-@dataclass
-class Session:
-    """Everything shared by the problems of one run."""
-
-    backend: Backend
-    python: Optional[str]
-    cache: Optional[MeasurementCache]
-    alpha: float = ALPHA
-    hardness: Tuple[float, ...] = HARDNESS
-    repeat: int = 1
-
-    def __post_init__(self):
-        self.interpreter = resolve_interpreter(self.python)
-        self.platform = platform_key(self.backend.name, self.interpreter)
-        self.measured = 0   # jobs measured in this session
-        self.cached = 0     # jobs answered from the cache
-
-    def measure(self, source: str, entry: str, encoded: List[Any], timeout: float,
-                stop_on_failure: bool = False) -> Measurement:
-        from ..run import measure
-        cfg = Config(backend=self.backend.name, python=self.python, repeat=self.repeat, timeout=timeout,
-                     stop_on_failure=stop_on_failure)
-        key = job_key(source, encoded, cfg, self.platform)
-        cacheable = self.cache is not None and self.backend.deterministic
-        if cacheable:
-            hit = self.cache.get(key, timeout)
-            if hit is not None:
-                self.cached += 1
-                return hit
-        inputs = [list(wire.decode_value(e, trusted=True)) for e in encoded]
-        m = measure(Program(source, entry), inputs, cfg, backend=self.backend)
-        self.measured += 1
-        if cacheable:
-            self.cache.put(key, m)
-        return m
-
-    def cost(self, samples) -> Optional[float]:
-        metric = "instructions" if self.backend.name != "time" else "task_clock_ns"
-        vals = [getattr(s, metric) for s in samples if s.status is Status.OK and getattr(s, metric) is not None]
-        return hodges_lehmann(vals) if vals else None
-
-
 @dataclass(frozen=True)
 class Reference:
     answers: List[Any]
@@ -242,7 +173,7 @@ def measure_reference(session: Session, problem: EnamelProblem, tests: List[List
         walls += [max(s.wall_ns or 0 for s in m.inputs[k + c].samples) for c in range(len(level))]
         level_costs.append(max(level_c))
         k += len(level)
-    wall = max(MIN_WALL_S, WALL_MARGIN * session.alpha * max(walls) / 1e9)
+    wall = max(MIN_WALL_S, WALL_MARGIN * ALPHA * max(walls) / 1e9)
     return Reference([r.output for r in m.inputs], level_costs, wall)
 
 
@@ -273,7 +204,7 @@ def score_sample(session: Session, problem: EnamelProblem, tests: List[List[Any]
         if status != "ok":
             levels += [LevelOutcome("not_reached")] * (len(tests) - j - 1)  # scoring stops before these
             break
-    passed, score = sample_score(levels, ref.level_costs, session.hardness, session.alpha)
+    passed, score = sample_score(levels, ref.level_costs, HARDNESS, ALPHA)
     return {"passed": passed, "score": score, "levels": [lv.status for lv in levels], "tests": detail}
 
 
@@ -282,7 +213,7 @@ def evaluate(dataset: str, samples_path: str, results_path: str, problems: Optio
              cache_dir: Optional[str] = None, progress: bool = True) -> Dict[str, Any]:
     """Score a sample file; resumable through ``results_path`` (JSONL)."""
     all_problems = load_problems(dataset)
-    samples = load_samples(samples_path, len(all_problems))
+    samples = load_samples(samples_path, list(range(len(all_problems))))
     subset = list(PROBLEMSET if problems is None else problems)
     for i in subset:
         if not 0 <= i < len(all_problems):
@@ -292,32 +223,23 @@ def evaluate(dataset: str, samples_path: str, results_path: str, problems: Optio
     interp = resolve_interpreter(python)
     chosen, warnings = select_backend(backend, interp.executable)
     cache = MeasurementCache(cache_dir) if cache_dir else None
-    session = Session(chosen, python, cache, repeat=1 if chosen.deterministic else 6)
-    header = {"adapter": "enamel", "dataset_sha256": _sha(dataset), "samples_sha256": _sha(samples_path),
-              "platform": session.platform.label(), "backend": chosen.name, "alpha": session.alpha,
-              "hardness": list(session.hardness), "seed": SEED, "n_tests": list(N_TESTS)}
+    session = Session(chosen, python, cache, repeat=1 if chosen.deterministic else 6)  # HL over 6, as ENAMEL
+    header = {"adapter": "enamel", "dataset_sha256": file_sha256(dataset), "samples_sha256": file_sha256(samples_path),
+              "platform": session.platform.label(), "backend": chosen.name, "alpha": ALPHA,
+              "hardness": list(HARDNESS), "seed": SEED, "n_tests": list(N_TESTS)}
     store = ResultStore(results_path, header)
-    done = store.keys()
-    todo = [(i, s) for i in subset for s in range(len(samples[i])) if f"{i}/{s}" not in done]
+    pending = pending_samples(store, ((i, s) for i in subset for s in range(len(samples[i]))))
     tests = generate_tests([all_problems[i] for i in subset], cache_dir)
-    bar = _progress(len(todo), progress)
-    by_problem: Dict[int, List[int]] = {}
-    for i, s in todo:
-        by_problem.setdefault(i, []).append(s)
 
-    def run_problem(i: int) -> None:
+    def score_problem(i: int, todo: List[int]):
         p = all_problems[i]
         ref = measure_reference(session, p, tests[i])
         checker = make_checker(p)
-        for s in by_problem[i]:
-            rec = score_sample(session, p, tests[i], ref, checker, samples[i][s])
-            store.append({"key": f"{i}/{s}", "problem": i, "sample": s, **rec})
-            bar.update(1)
+        for s in todo:
+            yield {"key": f"{i}/{s}", "problem": i, "sample": s,
+                   **score_sample(session, p, tests[i], ref, checker, samples[i][s])}
 
-    with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
-        for fut in [pool.submit(run_problem, i) for i in sorted(by_problem)]:
-            fut.result()
-    bar.close()
+    run_pending(store, pending, score_problem, jobs, progress)
     return summarize(store, subset, samples, warnings, session)
 
 
@@ -341,14 +263,3 @@ def summarize(store: ResultStore, subset, samples, warnings, session: Session, k
             "platform": session.platform.label(), "problems": len(per), "overall": overall, "per_problem": per,
             "jobs": {"measured": session.measured, "from_cache": session.cached}, "warnings": list(warnings)}
 
-
-def _sha(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        h.update(f.read())
-    return h.hexdigest()
-
-
-def _progress(total: int, enabled: bool):
-    from tqdm import tqdm
-    return tqdm(total=total, desc="samples", unit="sample", disable=not enabled, smoothing=0.05)
