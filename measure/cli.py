@@ -125,14 +125,23 @@ def _results_path(args) -> str:
     return args.results or (Path(args.samples).stem + f".{args.adapter}.measure.jsonl")
 
 
-def _cmd_score_enamel(args) -> int:
+def _evaluate(args, evaluate, results: str, **extra):
+    """Run an adapter's evaluate() with the shared options; print the JSON document and return None
+    with --json, else return the report for the adapter's table."""
     from .harness.cache import default_cache_dir
-    from .harness.enamel import evaluate
-    results = args.results or (Path(args.samples).stem + ".measure.jsonl")
     report = evaluate(args.dataset, args.samples, results, args.problems, backend=args.backend, python=args.python,
-                      jobs=args.jobs, cache_dir=args.cache or default_cache_dir(), progress=not args.json)
+                      jobs=args.jobs, cache_dir=args.cache or default_cache_dir(), progress=not args.json, **extra)
     if args.json:
         print(json.dumps(report, indent=2))
+        return None
+    return report
+
+
+def _cmd_score_enamel(args) -> int:
+    from .harness.enamel import evaluate
+    results = args.results or (Path(args.samples).stem + ".measure.jsonl")
+    report = _evaluate(args, evaluate, results)
+    if report is None:
         return 0
     ks = [m.split("@")[1] for m in report["overall"] if m.startswith("pass@")]
     head = ["problem", "n", "passed"] + [f"{m}@{k}" for k in ks for m in ("pass", "eff")]
@@ -145,14 +154,10 @@ def _cmd_score_enamel(args) -> int:
 
 
 def _cmd_score_dps(args) -> int:
-    from .harness.cache import default_cache_dir
     from .harness.evalperf import evaluate
     results = _results_path(args)
-    report = evaluate(args.dataset, args.samples, results, args.problems, backend=args.backend, python=args.python,
-                      jobs=args.jobs, cache_dir=args.cache or default_cache_dir(), progress=not args.json,
-                      min_correct=args.min_correct, max_profile=args.max_profile)
-    if args.json:
-        print(json.dumps(report, indent=2))
+    report = _evaluate(args, evaluate, results, min_correct=args.min_correct, max_profile=args.max_profile)
+    if report is None:
         return 0
     head = ["problem", "n", "correct", "profiled", "levels", "pass@1", "DPS", "DPS_norm"]
     rows = [[r["problem"], str(r["n"]), str(r["correct"]), str(r["profiled"]), str(r["levels"]), _f(r["pass@1"]),
@@ -166,13 +171,10 @@ def _cmd_score_dps(args) -> int:
 
 
 def _cmd_score_coffe(args) -> int:
-    from .harness.cache import default_cache_dir
     from .harness.coffe import evaluate
     results = _results_path(args)
-    report = evaluate(args.dataset, args.samples, results, args.problems, backend=args.backend, python=args.python,
-                      jobs=args.jobs, cache_dir=args.cache or default_cache_dir(), progress=not args.json)
-    if args.json:
-        print(json.dumps(report, indent=2))
+    report = _evaluate(args, evaluate, results)
+    if report is None:
         return 0
     ks = [m.split("@")[1] for m in report["overall"] if m.startswith("pass@")]
     head = ["problem", "n", "correct", "efficient"] + [f"{m}@{k}" for k in ks for m in ("pass", "efficient")] \

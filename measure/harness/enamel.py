@@ -36,7 +36,7 @@ from ..sandbox.files import HERE as SANDBOX_DIR  # wire.py, for the generator su
 from ..scores import eff_at_k, pass_at_k
 from ..scores.enamel import ALPHA, HARDNESS, LevelOutcome, sample_score
 from .cache import MeasurementCache
-from .problems import REFERENCE_TIMEOUT_S, ReferenceFailed, load_samples
+from .problems import REFERENCE_TIMEOUT_S, ReferenceFailed, guarded, load_samples
 from .runner import Session, file_sha256, pending_samples, run_pending
 from .store import ResultStore
 
@@ -140,14 +140,7 @@ def make_checker(problem: EnamelProblem) -> Callable[[Any, Any, Any], bool]:
     """ENAMEL's ``__check(input, answer, output)``, defined after the prompt as ENAMEL does."""
     scope: Dict[str, Any] = {}
     exec(problem.prompt + "\n    pass\n" + problem.checker, scope)  # trusted dataset code, plain-data arguments
-    check = scope["__check"]
-
-    def checker(inp, answer, output) -> bool:
-        try:
-            return bool(check(inp, answer, output))
-        except Exception:
-            return False
-    return checker
+    return guarded(scope["__check"])
 
 
 @dataclass(frozen=True)

@@ -148,9 +148,14 @@ def make_checker(problem: Problem) -> Callable[[Tuple[Any, ...], Any, Any], bool
         raise InputFileError(f"problem {problem.id!r}: its checker does not define check(args, expected, output): "
                              f"{type(exc).__name__}: {exc}") from None
 
-    def checker(args, expected, output) -> bool:
+    return guarded(check)
+
+
+def guarded(check: Callable[..., Any]) -> Callable[..., bool]:
+    """A dataset's checker as a verdict: truthy is a pass; an exception (on a hostile output) a fail."""
+    def checker(*args) -> bool:
         try:
-            return bool(check(args, expected, output))
+            return bool(check(*args))
         except Exception:
             return False
     return checker
