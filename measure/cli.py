@@ -258,6 +258,8 @@ def build_parser() -> argparse.ArgumentParser:
     doc.add_argument("--python", help="interpreter to check (default: the one running measure)")
     doc.add_argument("--json", action="store_true")
     doc.set_defaults(func=_cmd_doctor)
+    from .calibration.cli import register as register_calibration
+    register_calibration(sub)
     return ap
 
 

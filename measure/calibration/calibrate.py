@@ -1,0 +1,134 @@
+"""``calibrate``: measure the suite on a platform, fit it against the reference, validate it.
+
+The steps are the functions below; ``measure calibrate`` (cli.py) strings them together.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Dict, Optional, Sequence, Union
+
+from .collect import Collection, collect
+from .errors import CalibrationError, ProfileError
+from .model import Fit, fit_platform, rms_log
+from .profile import Profile, from_collection, identity_fit, reference_profile
+from .programs import CalibrationProgram, load_directory, select, suite
+from .validate import validate
+
+Progress = Optional[Callable[[str], None]]
+
+
+def fit_to_dict(fit: Fit, skipped: Sequence[str]) -> Dict:
+    """The ``fit`` section of a profile."""
+    cv = fit.lopo
+    d = {"method": fit.method, "factor": fit.factor.value, "ci": [fit.factor.low, fit.factor.high],
+         "confidence": fit.factor.confidence, "log_se": fit.factor.log_se, "n_programs": fit.n_programs,
+         "interaction_sd": fit.interaction_sd, "alternatives": fit.alternatives,
+         "mixedlm_interaction_sd": fit.mixedlm_interaction_sd,
+         "lopo": {"median": cv.median, "p90": cv.p90, "worst": cv.worst, "rms_log": rms_log(cv), "errors": cv.errors},
+         "kind_factors": {k: {"factor": f, "n": n} for k, (f, n) in fit.kind_factors.items()},
+         "ipb": fit.ipb.to_dict() if fit.ipb else None,
+         "ipb_lopo": None, "ipb_pays": fit.ipb_pays, "skipped": list(skipped), "programs": list(fit.common)}
+    if fit.ipb_lopo is not None:
+        c = fit.ipb_lopo
+        d["ipb_lopo"] = {"median": c.median, "p90": c.p90, "worst": c.worst, "rms_log": rms_log(c), "errors": c.errors}
+    return d
+
+
+def check_against_reference(c: Collection, reference: Profile) -> None:
+    """ProfileError when a program differs from the reference's version of it, CalibrationError when
+    one computed a different result (the counts would not be of the same work)."""
+    changed = [n for n, pc in c.programs.items()
+               if n in reference.programs and pc.digest != reference.programs[n].digest]
+    if changed:
+        raise ProfileError(f"the reference profile measured other versions of {', '.join(sorted(changed))}: use the "
+                           "reference profile shipped with this measure, or recalibrate the reference platform")
+    differ = [n for n, pc in c.programs.items() if pc.status == "ok" and n in reference.programs
+              and reference.programs[n].status == "ok" and reference.programs[n].output
+              and pc.output != reference.programs[n].output]
+    if differ:
+        raise CalibrationError(f"suite program(s) {', '.join(sorted(differ))} computed a different result than on the "
+                               "reference platform, so their counts are not of the same work: check the interpreter")
+
+
+def make_profile(c: Collection, reference: Optional[Profile], n_boot: int = 2000) -> Profile:
+    """A profile from a collection: fitted against ``reference``, or the reference itself when None."""
+    if reference is None:
+        return from_collection(c, identity_fit(sum(1 for p in c.programs.values() if p.status == "ok")), None)
+    check_against_reference(c, reference)
+    target = {n: pc.per_process for n, pc in c.programs.items() if pc.status == "ok"}
+    ref = reference.per_process
+    skipped = sorted(n for n, pc in c.programs.items() if pc.status != "ok") + \
+        sorted(n for n in target if n not in ref)
+    kinds = {n: pc.kind for n, pc in c.programs.items()}
+    ops = {n: pc.bytecodes for n, pc in c.programs.items() if pc.bytecodes}
+    fit = fit_platform(target, ref, kinds, bytecodes=ops or None, n_boot=n_boot)
+    return from_collection(c, fit_to_dict(fit, skipped), reference)
+
+
+def calibrate(*, python: Optional[str] = None, backend: str = "valgrind", reference: Optional[Profile] = None,
+              as_reference: bool = False, programs: Optional[Sequence[str]] = None,
+              repeat: Optional[int] = None, processes: Optional[int] = None, timeout: float = 600.0,
+              progress: Progress = None) -> Profile:
+    """Measure the suite (or the named programs) on (backend, python) and fit the platform's factor
+    against ``reference`` (default: the shipped reference profile). ``as_reference`` makes a
+    reference profile instead (factor 1)."""
+    progs = select(suite(), programs)
+    ref = None if as_reference else (reference or reference_profile())
+    c = collect(progs, backend=backend, python=python, repeat=repeat, processes=processes, timeout=timeout,
+                progress=progress)
+    return make_profile(c, ref)
+
+
+def predict_reference_units(profile: Profile, count: float, bytecodes: Optional[float] = None) -> float:
+    """A count on the profile's platform in reference units (the IPB model where it pays and the
+    call's bytecodes are known, else the platform factor)."""
+    from .normalize import factor_for
+    return count / factor_for(profile, count, bytecodes)[0]
+
+
+def validate_profile(profile: Profile, heldout: Union[str, Path], *, reference_counts: Optional[Dict[str, float]] = None,
+                     reference_python: Optional[str] = None, python: Optional[str] = None,
+                     timeout: float = 600.0, progress: Progress = None):
+    """Measure the held-out programs in ``heldout`` on the profile's platform, normalise them, and
+    compare them with the reference platform's counts: from ``reference_counts``, else the shipped
+    reference profile's held-out counts (matched by program digest), else measured now on
+    ``reference_python``. Returns (Validation, normalised counts, reference counts, collection)."""
+    progs = load_directory(heldout)
+    backend = profile.platform.backend
+    c = collect(progs, backend=backend, python=python, timeout=timeout, progress=progress)
+    if not profile.matches(c.platform):
+        raise ProfileError(f"the profile is for {profile.platform.label()} but --python runs {c.platform.label()}: "
+                           "validate a profile on the platform it was made on")
+    if reference_counts is None:
+        if reference_python is not None:
+            rc = collect(progs, backend="valgrind", python=reference_python, timeout=timeout, progress=progress)
+            reference_counts = {n: pc.count for n, pc in rc.programs.items() if pc.status == "ok"}
+        else:
+            reference_counts = stored_heldout_counts(progs)
+    norm = {n: predict_reference_units(profile, pc.count, pc.bytecodes)
+            for n, pc in c.programs.items() if pc.status == "ok"}
+    lopo = (profile.fit.get("ipb_lopo") if profile.fit.get("ipb_pays") else profile.fit.get("lopo")) or {}
+    v = validate(norm, reference_counts, lopo_errors=lopo.get("errors"))
+    return v, norm, reference_counts, c
+
+
+def stored_heldout_counts(progs: Sequence[CalibrationProgram]) -> Dict[str, float]:
+    """The shipped reference profile's counts of these held-out programs (same digest only)."""
+    ref = reference_profile()
+    stored = (ref.validation or {}).get("heldout_counts", {})
+    out = {p.name: stored[p.name]["count"] for p in progs
+           if p.name in stored and stored[p.name]["digest"] == p.digest}
+    if len(out) < 4:
+        raise CalibrationError("the reference profile holds counts for fewer than 4 of these held-out programs "
+                               "(or other versions of them): pass --reference-python PATH to measure them on the "
+                               "reference platform now")
+    return out
+
+
+def heldout_counts_section(heldout: Union[str, Path], python: Optional[str], timeout: float = 600.0,
+                           progress: Progress = None) -> Dict[str, Dict]:
+    """For a reference profile: the held-out programs' counts on the reference platform, by name, with
+    their digests (a changed held-out program is then measured afresh, never compared with a stale count)."""
+    c = collect(load_directory(heldout), backend="valgrind", python=python, timeout=timeout, progress=progress)
+    return {n: {"count": pc.count, "digest": pc.digest, "bytecodes": pc.bytecodes}
+            for n, pc in c.programs.items() if pc.status == "ok"}

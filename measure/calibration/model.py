@@ -1,0 +1,318 @@
+"""The calibration model: log-linear with program effects, fitted with statsmodels.
+
+    log y[p, b] = mu + a[p] + b[b] + e[p, b],      a[reference] = 0
+
+``y`` is a program's count (or per-process median time) on a platform. ``exp(a[p])`` is the
+platform's factor: how many of its units one reference unit costs. ``e`` is the platform x program
+interaction; its SD (in log units) is the floor on how well any single factor can agree for an
+individual program. Everything here is a pure function of counts (dicts program -> value).
+
+Methods: ``ols`` (program fixed effects; the default), ``rlm`` (Huber's T, robust to one odd
+program), ``mixedlm`` (programs as random intercepts: copes with platforms missing programs and
+reports the interaction variance as a variance component), and ``median`` (median log ratio).
+Uncertainty: a bootstrap over programs (and, for timed platforms, over processes within each
+program: the two-level design). Error: leave-one-program-out cross-validation, measured, never assumed.
+
+Beyond one factor: the IPB model lets the factor depend on the program's instructions per
+bytecode (a cheap dynamic profile, :mod:`.bytecodes`): interpreter-loop work and work done in C
+scale differently between builds. Whether it pays is decided per platform by the same
+leave-one-program-out cross-validation, and recorded in the profile. Per-kind factors (the suite's
+``KIND`` tags, shrunk toward the platform factor) are reported as a description of the platform.
+"""
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
+
+import numpy as np
+
+from .errors import CalibrationError
+
+Counts = Mapping[str, float]
+Processes = Mapping[str, Sequence[float]]   # program -> per-process medians
+
+
+@dataclass(frozen=True)
+class Factor:
+    """A platform's factor relative to the reference, with a bootstrap CI (``confidence``)."""
+
+    value: float
+    low: float
+    high: float
+    log_se: float               # SD of the bootstrap log factors
+    confidence: float = 0.95
+
+
+@dataclass(frozen=True)
+class CrossValidation:
+    """Leave-one-program-out relative errors of predicting the reference count (signed, e.g. 0.03 = 3 %)."""
+
+    errors: Dict[str, float]
+
+    def _abs(self) -> np.ndarray:
+        return np.abs(np.array(list(self.errors.values()), dtype=float))
+
+    @property
+    def median(self) -> float:
+        return float(np.median(self._abs()))
+
+    @property
+    def p90(self) -> float:
+        return float(np.quantile(self._abs(), 0.9))
+
+    @property
+    def worst(self) -> float:
+        return float(self._abs().max())
+
+
+@dataclass(frozen=True)
+class Fit:
+    """One platform against the reference."""
+
+    method: str
+    factor: Factor
+    n_programs: int
+    interaction_sd: float                  # SD of log(y_p / y_ref) across programs (log units)
+    alternatives: Dict[str, float]         # factor by the other methods
+    mixedlm_interaction_sd: Optional[float]
+    lopo: CrossValidation
+    kind_factors: Dict[str, Tuple[float, int]] = field(default_factory=dict)   # kind -> (factor, n programs)
+    ipb: Optional["IPBModel"] = None
+    ipb_lopo: Optional[CrossValidation] = None
+    common: Tuple[str, ...] = ()
+
+    @property
+    def ipb_pays(self) -> bool:
+        """The IPB model is used only where its cross-validated error beats the single factor's."""
+        return self.ipb is not None and self.ipb_lopo is not None and rms_log(self.ipb_lopo) < rms_log(self.lopo)
+
+
+def common_programs(target: Counts, reference: Counts) -> List[str]:
+    """Programs with a positive count on both platforms, sorted by name."""
+    return sorted(b for b in target if b in reference and target[b] and reference[b]
+                  and target[b] > 0 and reference[b] > 0)
+
+
+def log_ratios(target: Counts, reference: Counts, names: Sequence[str]) -> np.ndarray:
+    return np.array([math.log(target[b]) - math.log(reference[b]) for b in names])
+
+
+def long_frame(platforms: Mapping[str, Counts]):
+    """A pandas DataFrame (platform, program, logy) from platform -> program -> count (missing cells omitted)."""
+    import pandas as pd
+    rows = [(p, b, math.log(v)) for p, cs in platforms.items() for b, v in cs.items() if v and v > 0]
+    return pd.DataFrame(rows, columns=["platform", "program", "logy"])
+
+
+def fit_ols(platforms: Mapping[str, Counts], reference: str) -> Dict[str, float]:
+    """OLS with program fixed effects; returns platform -> factor (reference 1). Missing cells are allowed."""
+    import statsmodels.formula.api as smf
+    df = long_frame(platforms)
+    res = smf.ols(f"logy ~ C(program) + C(platform, Treatment(reference={reference!r}))", data=df).fit()
+    return _factors(res.params, platforms, reference)
+
+
+def fit_rlm(platforms: Mapping[str, Counts], reference: str) -> Dict[str, float]:
+    """Huber-T robust regression, same design as :func:`fit_ols`."""
+    import statsmodels.api as sm
+    import statsmodels.formula.api as smf
+    df = long_frame(platforms)
+    res = smf.rlm(f"logy ~ C(program) + C(platform, Treatment(reference={reference!r}))", data=df,
+                  M=sm.robust.norms.HuberT()).fit()
+    return _factors(res.params, platforms, reference)
+
+
+def fit_mixedlm(platforms: Mapping[str, Counts], reference: str) -> Tuple[Dict[str, float], float, float]:
+    """Programs as random intercepts. Returns (platform -> factor, program SD, residual (interaction) SD),
+    SDs in log units. Copes with platforms that miss programs."""
+    import statsmodels.formula.api as smf
+    df = long_frame(platforms)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")   # convergence chatter on tiny designs; the result is checked below
+        res = smf.mixedlm(f"logy ~ C(platform, Treatment(reference={reference!r}))", data=df,
+                          groups=df["program"]).fit(reml=True)
+    program_sd = float(math.sqrt(max(float(res.cov_re.iloc[0, 0]), 0.0)))
+    return _factors(res.fe_params, platforms, reference), program_sd, float(math.sqrt(res.scale))
+
+
+def _factors(params, platforms, reference) -> Dict[str, float]:
+    out = {reference: 1.0}
+    for p in platforms:
+        if p == reference:
+            continue
+        key = f"C(platform, Treatment(reference={reference!r}))[T.{p}]"
+        if key not in params:
+            raise CalibrationError(f"platform {p!r} shares no program with the reference: no factor can be fitted")
+        out[p] = float(math.exp(params[key]))
+    return out
+
+
+def bootstrap_factor(target: Processes, reference: Processes, names: Sequence[str], *, n_boot: int = 2000,
+                     confidence: float = 0.95, seed: int = 0) -> Factor:
+    """Factor = exp(mean log ratio) (the OLS estimate for two platforms), with a percentile CI from a
+    bootstrap over programs and, where a program has several processes, over its processes."""
+    rng = np.random.default_rng(seed)
+    t = [np.asarray(target[b], dtype=float) for b in names]
+    r = [np.asarray(reference[b], dtype=float) for b in names]
+    point = float(np.mean([math.log(np.median(x)) - math.log(np.median(y)) for x, y in zip(t, r)]))
+    n = len(names)
+    multi = any(len(x) > 1 for x in t) or any(len(y) > 1 for y in r)
+    logs = np.empty(n_boot)
+    for i in range(n_boot):
+        idx = rng.integers(0, n, n)
+        if multi:
+            d = [math.log(np.median(rng.choice(t[j], len(t[j])))) - math.log(np.median(rng.choice(r[j], len(r[j]))))
+                 for j in idx]
+        else:
+            d = [math.log(t[j][0]) - math.log(r[j][0]) for j in idx]
+        logs[i] = np.mean(d)
+    alpha = (1 - confidence) / 2
+    lo, hi = np.quantile(logs, [alpha, 1 - alpha])
+    return Factor(math.exp(point), float(math.exp(lo)), float(math.exp(hi)), float(np.std(logs, ddof=1)), confidence)
+
+
+def lopo(target: Counts, reference: Counts, names: Sequence[str]) -> CrossValidation:
+    """Leave one program out: fit the factor on the others, predict the left-out reference count."""
+    d = log_ratios(target, reference, names)
+    n = len(d)
+    total = d.sum()
+    return CrossValidation({b: float(math.exp(d[i] - (total - d[i]) / (n - 1)) - 1) for i, b in enumerate(names)})
+
+
+def shrunk_kind_factors(d: np.ndarray, kinds: Sequence[str]) -> Dict[str, Tuple[float, int]]:
+    """Per-kind factors (descriptive), shrunk toward the platform factor by empirical Bayes
+    (method of moments): a kind with one program borrows most of its estimate from the platform."""
+    d = np.asarray(d, dtype=float)
+    grand = float(d.mean())
+    groups: Dict[str, List[float]] = {}
+    for x, k in zip(d, kinds):
+        groups.setdefault(k, []).append(float(x))
+    within = [x - np.mean(v) for v in groups.values() for x in v]
+    dof = len(d) - len(groups)
+    s2 = float(np.sum(np.square(within)) / dof) if dof > 0 else float(np.var(d))
+    means = np.array([np.mean(v) for v in groups.values()])
+    sizes = np.array([len(v) for v in groups.values()])
+    tau2 = max(float(np.var(means, ddof=1)) - s2 * float(np.mean(1.0 / sizes)), 0.0) if len(groups) > 1 else 0.0
+    out = {}
+    for (k, v), m in zip(groups.items(), means):
+        w = len(v) * tau2 / (len(v) * tau2 + s2) if (tau2 + s2) > 0 else 0.0
+        out[k] = (float(math.exp(grand + w * (m - grand))), len(v))
+    return out
+
+
+@dataclass(frozen=True)
+class IPBModel:
+    """log factor(x) = alpha + beta * (clip(x) - x_mean), x = log(instructions per bytecode on the platform).
+
+    ``cov`` is the bootstrap covariance of (alpha, beta); x is clipped to the suite's range
+    [x_min, x_max] so a candidate outside it gets the factor of the nearest suite program's IPB."""
+
+    alpha: float
+    beta: float
+    x_mean: float
+    x_min: float
+    x_max: float
+    cov: Tuple[Tuple[float, float], Tuple[float, float]]
+    residual_sd: float
+
+    def log_factor(self, count: float, bytecodes: float) -> Tuple[float, float]:
+        """(log factor, its SE) for a call that ran ``count`` units and ``bytecodes`` bytecodes here.
+
+        The covariate uses the platform's own count, so the model needs nothing from the reference."""
+        x = min(max(math.log(max(count, 1.0) / max(bytecodes, 1.0)), self.x_min), self.x_max) - self.x_mean
+        (va, cab), (_, vb) = self.cov
+        return self.alpha + self.beta * x, math.sqrt(max(va + x * x * vb + 2 * x * cab, 0.0))
+
+    def to_dict(self) -> Dict:
+        return {"alpha": self.alpha, "beta": self.beta, "x_mean": self.x_mean, "x_min": self.x_min,
+                "x_max": self.x_max, "cov": [list(r) for r in self.cov], "residual_sd": self.residual_sd}
+
+    @classmethod
+    def from_dict(cls, d: Mapping) -> "IPBModel":
+        return cls(d["alpha"], d["beta"], d["x_mean"], d["x_min"], d["x_max"],
+                   tuple(tuple(r) for r in d["cov"]), d["residual_sd"])
+
+
+def _ipb_fit(x: np.ndarray, y: np.ndarray) -> Tuple[float, float, float]:
+    xm = float(x.mean())
+    xc = x - xm
+    sxx = float(np.dot(xc, xc))
+    beta = float(np.dot(xc, y - y.mean()) / sxx) if sxx > 0 else 0.0
+    return float(y.mean()), beta, xm
+
+
+def fit_ipb(target: Counts, reference: Counts, bytecodes: Mapping[str, float], names: Sequence[str], *,
+            n_boot: int = 2000, seed: int = 0) -> Tuple[IPBModel, CrossValidation]:
+    """The IPB model by OLS (statsmodels), its bootstrap covariance over programs, and its LOPO errors."""
+    import statsmodels.api as sm
+    names = [b for b in names if bytecodes.get(b)]
+    if len(names) < 4:
+        raise CalibrationError("the IPB model needs bytecode counts for at least 4 programs")
+    x = np.array([math.log(target[b] / bytecodes[b]) for b in names])
+    y = log_ratios(target, reference, names)
+    if float(np.ptp(x)) < 1e-9:
+        raise CalibrationError("every program has the same instructions per bytecode: the IPB model has no slope to fit")
+    xm = float(x.mean())
+    res = sm.OLS(y, sm.add_constant(x - xm)).fit()
+    alpha, beta = float(res.params[0]), float(res.params[1])
+    rng = np.random.default_rng(seed)
+    boots = np.empty((n_boot, 2))
+    for i in range(n_boot):
+        idx = rng.integers(0, len(names), len(names))
+        a, b, m = _ipb_fit(x[idx], y[idx])
+        boots[i] = (a + b * (xm - m), b)      # re-centred at the full data's x mean
+    cov = np.cov(boots.T)
+    model = IPBModel(alpha, beta, xm, float(x.min()), float(x.max()),
+                     ((float(cov[0, 0]), float(cov[0, 1])), (float(cov[1, 0]), float(cov[1, 1]))),
+                     float(math.sqrt(res.scale)))
+    errs = {}
+    for i, b in enumerate(names):
+        keep = np.arange(len(names)) != i
+        a, bb, m = _ipb_fit(x[keep], y[keep])
+        xi = min(max(x[i], x[keep].min()), x[keep].max())
+        errs[b] = float(math.exp(y[i] - (a + bb * (xi - m))) - 1)
+    return model, CrossValidation(errs)
+
+
+def rms_log(cv: CrossValidation) -> float:
+    """Root mean square of log(1 + error): the criterion that decides between models."""
+    v = np.log1p(np.array(list(cv.errors.values())))
+    return float(np.sqrt(np.mean(v * v)))
+
+
+def fit_platform(target: Processes, reference: Processes, kinds: Mapping[str, str], *,
+                 bytecodes: Optional[Mapping[str, float]] = None, n_boot: int = 2000,
+                 confidence: float = 0.95) -> Fit:
+    """Fit one platform against the reference from per-process medians (one value per program under
+    a deterministic backend). Programs missing on either side are left out (the caller lists them).
+    ``bytecodes`` (program -> bytecodes on this platform) adds the IPB model. Raises CalibrationError
+    with fewer than 3 common programs."""
+    tc = {b: float(np.median(v)) for b, v in target.items() if len(v)}
+    rc = {b: float(np.median(v)) for b, v in reference.items() if len(v)}
+    names = common_programs(tc, rc)
+    if len(names) < 3:
+        raise CalibrationError(f"only {len(names)} program(s) measured on both this platform and the reference: "
+                               "a factor needs at least 3; run the whole suite")
+    factor = bootstrap_factor(target, reference, names, n_boot=n_boot, confidence=confidence)
+    d = log_ratios(tc, rc, names)
+    pair = {"target": {b: tc[b] for b in names}, "reference": {b: rc[b] for b in names}}
+    ols = fit_ols(pair, "reference")["target"]
+    if not math.isclose(ols, factor.value, rel_tol=1e-9):
+        raise CalibrationError(f"internal check failed: OLS factor {ols} != mean log ratio {factor.value}")
+    alts = {"rlm": fit_rlm(pair, "reference")["target"], "median": float(math.exp(np.median(d)))}
+    try:
+        mfac, _, mix_sd = fit_mixedlm(pair, "reference")
+        alts["mixedlm"] = mfac["target"]
+    except (np.linalg.LinAlgError, ValueError):
+        mix_sd = None
+    kf = shrunk_kind_factors(d, [kinds[b] for b in names])
+    ipb = ipb_cv = None
+    if bytecodes and sum(1 for b in names if bytecodes.get(b)) >= 4:
+        try:
+            ipb, ipb_cv = fit_ipb(tc, rc, bytecodes, names, n_boot=n_boot)
+        except CalibrationError:
+            ipb = ipb_cv = None          # no spread in IPB: one factor is all the data support
+    return Fit("ols", factor, len(names), float(np.std(d, ddof=1)), alts, mix_sd, lopo(tc, rc, names), kf,
+               ipb, ipb_cv, tuple(names))

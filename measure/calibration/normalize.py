@@ -1,0 +1,175 @@
+"""Normalisation into reference-platform units, and within-platform reference ratios.
+
+``normalize(m, profile)`` divides each input's count by the profile's factor, so a count taken on
+any calibrated platform reads in units of the reference platform. The interval carries the
+factor's uncertainty (its bootstrap log SE) and, for a noisy metric, the result's own spread, added
+in log space; ``prediction`` also adds the platform x program interaction SD, the floor on how well
+one program can agree (the calibration's measured error, not the factor's).
+
+``reference_ratio(candidate, reference)`` is the score that needs no calibration: candidate count
+over reference-solution count, both on one platform. Across platforms both are refused without
+the profiles that make them comparable (:class:`MissingProfile`, naming the platform and the command).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Sequence, Tuple
+
+from ..model import Measurement, PlatformKey, Status
+from .errors import CalibrationError, MissingProfile
+from .model import IPBModel
+from .profile import Profile, identity
+
+Z95 = 1.959963984540054
+
+
+@dataclass(frozen=True)
+class NormalizedInput:
+    """One input in reference units: ``value`` with ``ci`` (factor and measurement uncertainty) and
+    ``prediction`` (plus the interaction SD). None for an input without an ok count."""
+
+    index: int
+    name: Optional[str]
+    status: str
+    count: Optional[float]
+    value: Optional[float]
+    ci: Optional[Tuple[float, float]]
+    prediction: Optional[Tuple[float, float]]
+
+
+@dataclass(frozen=True)
+class Normalized:
+    program: str
+    entry: str
+    platform: PlatformKey
+    factor: float
+    model: str                    # "platform factor" or "per-kind factors"
+    inputs: Tuple[NormalizedInput, ...]
+
+    def to_dict(self) -> Dict:
+        from dataclasses import asdict
+        d = asdict(self)
+        d["inputs"] = [asdict(i) for i in self.inputs]
+        return d
+
+
+def _metric(profile: Profile) -> str:
+    return profile.metric
+
+
+def _log_se(values: Sequence[float]) -> float:
+    """SE of the log median of a few noisy values (0 for one value or identical values)."""
+    if len(values) < 2 or min(values) <= 0:
+        return 0.0
+    logs = [math.log(v) for v in values]
+    mean = sum(logs) / len(logs)
+    sd = math.sqrt(sum((x - mean) ** 2 for x in logs) / (len(logs) - 1))
+    return 1.2533 * sd / math.sqrt(len(logs))
+
+
+def missing_profile_message(key: PlatformKey) -> str:
+    py = f"CPython {key.python_version} (build {key.python_build[:8]})"
+    return (f"no calibration profile for platform {key.label()} ({py}, backend {key.backend}, cpu {key.cpu_model!r}): "
+            f"counts from different platforms are not comparable as they are. Make the missing profile on that "
+            f"machine with `measure calibrate --python PATH-TO-THAT-PYTHON --backend {key.backend} --out PROFILE.json` "
+            "and pass it with --profile PROFILE.json")
+
+
+def factor_for(profile: Profile, count: float, bytecodes: Optional[float] = None) -> Tuple[float, float, float, str]:
+    """(factor, its log SE, the interaction SD, the model's name) for one call on the profile's platform.
+
+    The IPB model is used where the profile's cross-validation kept it (``fit.ipb_pays``) and the
+    call's bytecode count is known; otherwise the platform factor."""
+    fit = profile.fit
+    if bytecodes and fit.get("ipb_pays") and fit.get("ipb"):
+        model = IPBModel.from_dict(fit["ipb"])
+        lf, se = model.log_factor(count, bytecodes)
+        return math.exp(lf), se, model.residual_sd, "IPB model"
+    return float(fit["factor"]), float(fit.get("log_se", 0.0)), float(fit.get("interaction_sd", 0.0)), "platform factor"
+
+
+def normalize(m: Measurement, profile: Profile, *, bytecodes: Optional[Sequence[Optional[float]]] = None,
+              allow_rejected: bool = False) -> Normalized:
+    """``m``'s counts in reference units through ``profile`` (which must match ``m.platform``).
+
+    ``bytecodes``: per input, the bytecodes the call executes (:func:`.bytecodes.count_program`);
+    with them the IPB model is used where the profile kept it. Raises MissingProfile when the
+    profile belongs to another platform, CalibrationError when its validation rejected the platform
+    (unless ``allow_rejected``)."""
+    if not profile.matches(m.platform):
+        diff = [f for f, a, b in zip(("backend", "isa", "cpu_model", "implementation", "python_version",
+                                      "python_build", "engine_version"), identity(m.platform), identity(profile.platform))
+                if a != b]
+        raise MissingProfile(f"the profile is for {profile.platform.label()}, the results were taken on "
+                             f"{m.platform.label()} (they differ in {', '.join(diff)}). " + missing_profile_message(m.platform))
+    verdict = (profile.validation or {}).get("verdict")
+    if verdict == "rejected" and not allow_rejected:
+        raise CalibrationError(f"the profile of {profile.platform.label()} failed validation "
+                               f"({'; '.join((profile.validation or {}).get('reasons', []))}): its normalised counts "
+                               "do not agree with the reference within the documented thresholds. Pass "
+                               "--allow-rejected (allow_rejected=True) to use it anyway")
+    metric = _metric(profile)
+    out = []
+    models = set()
+    for i, r in enumerate(m.inputs):
+        vals = [getattr(s, metric) for s in r.samples if s.status is Status.OK and getattr(s, metric) is not None]
+        if not vals:
+            out.append(NormalizedInput(r.index, r.name, r.status.value, None, None, None, None))
+            continue
+        count = float(r.summary(metric).median)
+        ops = bytecodes[i] if bytecodes is not None and i < len(bytecodes) else None
+        factor, se_f, inter, model = factor_for(profile, count, ops)
+        models.add(model)
+        value = count / factor
+        se = math.sqrt(se_f ** 2 + _log_se(vals) ** 2)
+        sp = math.sqrt(se ** 2 + inter ** 2)
+        out.append(NormalizedInput(r.index, r.name, r.status.value, count, value,
+                                   (value * math.exp(-Z95 * se), value * math.exp(Z95 * se)),
+                                   (value * math.exp(-Z95 * sp), value * math.exp(Z95 * sp))))
+    return Normalized(m.program, m.entry, m.platform, float(profile.fit["factor"]),
+                      " + ".join(sorted(models)) or "platform factor", tuple(out))
+
+
+def normalize_all(measurements: Sequence[Measurement], profiles: Sequence[Profile], *,
+                  allow_rejected: bool = False) -> List[Normalized]:
+    """Normalise every measurement with the profile of its platform.
+
+    A measurement on the reference platform needs no profile beyond the reference's own. Any other
+    platform without a matching profile raises MissingProfile naming that platform and the command
+    that makes its profile; nothing is compared without one."""
+    from .profile import reference_profile
+    out = []
+    pool = list(profiles)
+    for m in measurements:
+        match = next((p for p in pool if p.matches(m.platform)), None)
+        if match is None:
+            ref = reference_profile()
+            if ref.matches(m.platform):
+                match = ref
+        if match is None:
+            raise MissingProfile(missing_profile_message(m.platform))
+        out.append(normalize(m, match, allow_rejected=allow_rejected))
+    return out
+
+
+def reference_ratio(candidate: Measurement, reference: Measurement, metric: str = "instructions"
+                    ) -> List[Optional[float]]:
+    """Per input, candidate count / reference-solution count, both measured on the same platform.
+
+    This score cancels the platform's factor and needs no calibration. None where either side has
+    no ok count (a censored or failed input). Raises MissingProfile when the platforms differ, and
+    CalibrationError when the input lists differ in length."""
+    if identity(candidate.platform) != identity(reference.platform):
+        raise MissingProfile("a reference ratio takes the candidate and the reference solution on one platform; "
+                             f"these were measured on {candidate.platform.label()} and {reference.platform.label()}. "
+                             "Measure both on one platform, or normalise each with its platform's profile "
+                             "(`measure normalize RESULTS.json --profile FILE`).")
+    if len(candidate.inputs) != len(reference.inputs):
+        raise CalibrationError(f"the candidate has {len(candidate.inputs)} inputs and the reference solution "
+                               f"{len(reference.inputs)}: a ratio needs the same inputs")
+    out: List[Optional[float]] = []
+    for c, r in zip(candidate.inputs, reference.inputs):
+        cs, rs = c.summary(metric), r.summary(metric)
+        out.append(None if cs is None or rs is None or not rs.median else cs.median / rs.median)
+    return out
