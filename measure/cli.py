@@ -259,7 +259,9 @@ def build_parser() -> argparse.ArgumentParser:
     doc.add_argument("--json", action="store_true")
     doc.set_defaults(func=_cmd_doctor)
     from .calibration.cli import register as register_calibration
+    from .gate.cli import register as register_gate
     register_calibration(sub)
+    register_gate(sub)
     return ap
 
 

@@ -1,0 +1,190 @@
+"""pytest plugin: benchmarks as tests, measured in measure's sandboxed worker, saved and gated.
+
+Registered through the ``pytest11`` entry point, so installing measure is enough::
+
+    def parse(text):
+        return text.split(",")
+
+    def test_parse(measure_bench):
+        assert measure_bench(parse, "a,b,c") == ["a", "b", "c"]
+
+``measure_bench(fn, *args)`` measures ``fn(*args)`` with the chosen backend (``--measure-backend``,
+default ``auto``: instruction counts where a counter works, else timings) and returns its result.
+``fn`` must be a top-level function of a module (the worker imports it again; that import is the
+uncounted setup); ``args`` are deep-copied for every counted call, so building them in the test
+is never counted. Each test is one benchmark named by its node id (so parametrised tests are
+separate benchmarks); a test that calls ``measure_bench`` more than once gets ``#2``, ``#3`` ...
+suffixes. ``@pytest.mark.measure(tolerance=0.02)`` sets a test's own tolerance.
+
+Options: ``--measure-save FILE`` records the run's results; ``--measure-compare FILE`` gates the
+run against saved results: a regression fails the session (exit status 1) and the gate's table is
+printed in the terminal summary. ``--measure-markdown FILE`` / ``$GITHUB_STEP_SUMMARY`` and
+``--measure-junit FILE`` write the CI reports. A test session without ``measure_bench`` is not
+affected (the plugin imports nothing heavy until the fixture is used).
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional
+
+import pytest
+
+_STATE = pytest.StashKey() if hasattr(pytest, "StashKey") else None
+
+
+def pytest_addoption(parser) -> None:
+    g = parser.getgroup("measure", "measure benchmarks (the measure_bench fixture)")
+    g.addoption("--measure-save", metavar="FILE", help="save the benchmarks' results to FILE (JSON)")
+    g.addoption("--measure-compare", metavar="FILE", help="gate the run against results saved in FILE: a "
+                                                          "regression fails the session")
+    g.addoption("--measure-backend", default="auto", choices=["auto", "perf", "valgrind", "time"],
+                help="backend of measure_bench (default auto)")
+    g.addoption("--measure-repeat", type=int, metavar="K", help="counted calls per process (default 3; time 5)")
+    g.addoption("--measure-processes", type=int, metavar="P", help="worker processes per benchmark (default 1; "
+                                                                   "time 20)")
+    g.addoption("--measure-python", metavar="PATH", help="measured interpreter (default: this one)")
+    g.addoption("--measure-timeout", type=float, default=60.0, metavar="SECONDS", help="limit per counted call")
+    g.addoption("--measure-tolerance", default="1%", metavar="PCT", help="gate tolerance, counts (default 1%%)")
+    g.addoption("--measure-alpha", type=float, default=0.01, help="gate level, time backend (default 0.01)")
+    g.addoption("--measure-min-effect", default="5%", metavar="PCT", help="smallest slowdown that fails, time "
+                                                                          "backend (default 5%%)")
+    g.addoption("--measure-fail-on-improvement", action="store_true", help="an improvement beyond the tolerance "
+                                                                           "fails too")
+    g.addoption("--measure-markdown", metavar="FILE", help="append the gate's Markdown summary to FILE "
+                                                          "(default: $GITHUB_STEP_SUMMARY when set)")
+    g.addoption("--measure-junit", metavar="FILE", help="write the gate's verdicts as JUnit XML")
+
+
+class _State:
+    """What one pytest session measured, and its gate."""
+
+    def __init__(self, config):
+        self.config = config
+        self.parts: List[Any] = []
+        self.calls: Dict[str, int] = {}
+        self.baseline = None
+        self.policy = None
+        self.report = None
+        self.saved: Optional[str] = None
+        self.error: Optional[str] = None
+
+    def option(self, name: str):
+        return self.config.getoption(name)
+
+
+def pytest_configure(config) -> None:
+    config.addinivalue_line("markers", "measure(tolerance=None): options of this test's measure_bench benchmark")
+    state = _State(config)
+    if _STATE is not None:
+        config.stash[_STATE] = state
+    else:  # pytest < 7
+        config._measure_state = state
+    path = config.getoption("measure_compare")
+    if path:
+        from .errors import MeasureError
+        from .gate.cli import parse_fraction
+        from .gate.compare import GatePolicy
+        from .gate.resultset import load_results
+        try:
+            state.baseline = load_results(path, "baseline")
+            state.policy = GatePolicy(tolerance=parse_fraction(config.getoption("measure_tolerance")),
+                                      alpha=config.getoption("measure_alpha"),
+                                      min_effect=parse_fraction(config.getoption("measure_min_effect")),
+                                      fail_on_improvement=config.getoption("measure_fail_on_improvement"))
+        except (MeasureError, ValueError) as exc:
+            raise pytest.UsageError(f"--measure-compare: {exc}") from None
+
+
+def _state(config) -> _State:
+    return config.stash[_STATE] if _STATE is not None else config._measure_state
+
+
+@pytest.fixture
+def measure_bench(request):
+    """``measure_bench(fn, *args)``: measure ``fn(*args)`` as this test's benchmark; returns its result."""
+    state = _state(request.config)
+    marker = request.node.get_closest_marker("measure")
+    tolerance = marker.kwargs.get("tolerance") if marker else None
+
+    def bench(fn, *args):
+        from .gate.bench import BenchSpec, RunOptions, program_for, run_benchmarks
+        base = request.node.nodeid
+        n = state.calls.get(base, 0) + 1
+        state.calls[base] = n
+        name = base if n == 1 else f"{base}#{n}"
+        opts = RunOptions(backend=state.option("measure_backend"), repeat=state.option("measure_repeat"),
+                          processes=state.option("measure_processes"), python=state.option("measure_python"),
+                          timeout=state.option("measure_timeout"))
+        outputs: Dict[str, Any] = {}
+        program = program_for(fn, light_pytest=getattr(fn, "__module__", None) == request.module.__name__)
+        rs = run_benchmarks([BenchSpec(name, program, tuple(args), tolerance)], opts, outputs=outputs)
+        state.parts.append(rs)
+        b = rs.benchmarks[name]
+        if not b.ok:
+            pytest.fail(f"benchmark {name}: {b.status}: {b.message.strip()[-1500:]}", pytrace=False)
+        return outputs.get(name)
+
+    return bench
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session, exitstatus) -> None:
+    state = _state(session.config)
+    if not state.parts:
+        return
+    from .errors import MeasureError
+    from .gate.compare import check_platforms, compare_sets
+    from .gate.report import render_junit, write_markdown, write_text
+    from .gate.resultset import merge, save_results
+    try:
+        rs = merge(state.parts, "measured")
+        save = state.option("measure_save")
+        if save:
+            save_results(rs, save)
+            state.saved = save
+        if state.baseline is not None:
+            check_platforms(state.baseline, rs)
+            state.report = compare_sets(state.baseline, rs, state.policy)
+            write_markdown(state.report, state.option("measure_markdown"))
+            if state.option("measure_junit"):
+                write_text(state.option("measure_junit"), render_junit(state.report))
+            if state.report.exit_code and session.exitstatus == 0:
+                session.exitstatus = 1
+    except MeasureError as exc:
+        state.error = str(exc)
+        if session.exitstatus == 0:
+            session.exitstatus = 1
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    state = _state(terminalreporter.config)
+    if not state.parts:
+        return
+    from .gate.report import fmt_value, render_text
+    from .gate.resultset import merge
+    tr = terminalreporter
+    tr.section("measure")
+    if state.error:
+        tr.write_line(f"measure: error: {state.error}", red=True)
+    if state.report is not None:
+        for line in render_text(state.report).splitlines():
+            tr.write_line(line, red=bool(state.report.exit_code) and line.startswith("gate FAILED"))
+    else:
+        rs = merge(state.parts, "measured")
+        rows = [("benchmark", "median" if rs.deterministic else "mean", "range", "n")]
+        for name, b in sorted(rs.benchmarks.items()):
+            unit = "instr" if rs.deterministic else "ns"
+            vals = b.values
+            if not vals:
+                rows.append((name, b.status, "", "0"))
+                continue
+            import statistics
+            mid = statistics.median(vals) if rs.deterministic else statistics.mean(vals)
+            rows.append((name, fmt_value(mid, unit), f"[{fmt_value(min(vals), unit)} - {fmt_value(max(vals), unit)}]",
+                         str(len(vals))))
+        tr.write_line(f"backend {rs.backend}  {rs.platform.label()}")
+        widths = [max(len(r[i]) for r in rows) for i in range(4)]
+        for r in rows:
+            tr.write_line("  ".join([r[0].ljust(widths[0]), r[1].rjust(widths[1]), r[2].ljust(widths[2]),
+                                     r[3].rjust(widths[3])]).rstrip())
+    if state.saved:
+        tr.write_line(f"results saved to {state.saved}")

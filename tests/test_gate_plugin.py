@@ -1,0 +1,92 @@
+"""The pytest plugin in a fresh project: no conftest, two benchmarks; record, compare, then a planted
+5 % regression fails the run with the gate's table in the output."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+TEST_FILE = textwrap.dedent('''
+    import pytest
+
+
+    def parse(text):
+        return [int(x) for x in text.split(",")]
+
+
+    def total(n):
+        s = 0
+        for i in range(n):
+            s += i % 3
+        return s
+
+
+    def test_parse(measure_bench):
+        assert measure_bench(parse, ",".join(map(str, range(1000)))) == list(range(1000))
+
+
+    @pytest.mark.parametrize("n", [20000])
+    def test_total(measure_bench, n):
+        assert measure_bench(total, n) == sum(i % 3 for i in range(n))
+''')
+
+
+def pytest_run(project, *args):
+    env = dict(os.environ)
+    env.pop("PYTEST_ADDOPTS", None)
+    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", *args],
+                          cwd=project, capture_output=True, text=True, timeout=600, env=env)
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory, counting_backend):
+    path = tmp_path_factory.mktemp("fresh_project")
+    (path / "test_benchmarks.py").write_text(TEST_FILE)
+    return path, counting_backend
+
+
+def test_record_compare_and_a_planted_5_percent_regression(project):
+    path, backend = project
+    first = pytest_run(path, "--measure-backend", backend, "--measure-save", "base.json")
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "results saved to base.json" in first.stdout
+    for name in ("test_benchmarks.py::test_parse", "test_benchmarks.py::test_total[20000]"):
+        assert name in first.stdout  # a parametrised test's benchmark is named by its parameters
+
+    second = pytest_run(path, "--measure-backend", backend, "--measure-compare", "base.json")
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert "gate passed: 2 benchmarks (2 ok)" in second.stdout
+
+    source = (path / "test_benchmarks.py").read_text()
+    (path / "test_benchmarks.py").write_text(
+        source.replace("for i in range(n):", "for i in range(n + n // 20):")
+              .replace("for i in range(n))", "for i in range(n + n // 20))"))
+    third = pytest_run(path, "--measure-backend", backend, "--measure-compare", "base.json",
+                       "--measure-junit", "gate.xml")
+    assert third.returncode == 1, third.stdout + third.stderr
+    row = next(line for line in third.stdout.splitlines() if line.startswith("test_benchmarks.py::test_total"))
+    assert "SLOWER" in row and "+5.0" in row
+    assert "gate FAILED: 2 benchmarks (1 ok, 1 SLOWER)" in third.stdout
+    assert (path / "gate.xml").exists()
+
+
+def test_a_session_without_benchmarks_shows_no_trace_of_the_plugin(tmp_path):
+    (tmp_path / "test_plain.py").write_text("def test_one():\n    assert 1 + 1 == 2\n")
+    out = pytest_run(tmp_path)
+    assert out.returncode == 0 and "measure" not in out.stdout
+
+
+def test_a_benchmark_of_a_lambda_fails_its_test_with_the_remedy(tmp_path):
+    (tmp_path / "test_lambda.py").write_text("def test_l(measure_bench):\n    measure_bench(lambda: 1)\n")
+    out = pytest_run(tmp_path)
+    assert out.returncode == 1 and "Define it at the top level of a module" in out.stdout
+
+
+def test_a_corrupted_baseline_is_a_usage_error(tmp_path):
+    (tmp_path / "test_plain.py").write_text("def test_one():\n    pass\n")
+    (tmp_path / "base.json").write_text("{broken")
+    out = pytest_run(tmp_path, "--measure-compare", "base.json")
+    assert out.returncode == 4 and "not valid JSON" in out.stderr
