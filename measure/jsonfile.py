@@ -4,8 +4,10 @@ from __future__ import annotations
 import json
 import os
 import threading
+from functools import lru_cache
+from importlib import resources
 from pathlib import Path
-from typing import Any, Union
+from typing import Any, Dict, Type, Union
 
 from .errors import InputFileError
 
@@ -31,3 +33,20 @@ def write_json_atomic(path: PathLike, text_or_obj: Any) -> None:
     with open(tmp, "w", encoding="utf-8") as f:
         f.write(text)
     os.replace(tmp, path)
+
+
+@lru_cache(maxsize=None)
+def packaged_schema(name: str) -> Dict[str, Any]:
+    """A JSON Schema shipped in ``measure/schema/`` (``name`` without the ``.json``)."""
+    return json.loads(resources.files("measure").joinpath(f"schema/{name}.json").read_text("utf-8"))
+
+
+def check_schema(doc: Any, name: str, what: str, remedy: str, error: Type[Exception] = InputFileError) -> None:
+    """Validate ``doc`` against the packaged schema ``name``; on failure raise ``error`` saying
+    ``what`` the document is not, where (its JSON path) and why, then ``remedy``."""
+    import jsonschema
+    try:
+        jsonschema.validate(doc, packaged_schema(name))
+    except jsonschema.ValidationError as exc:
+        where = "/".join(str(p) for p in exc.absolute_path) or "(top level)"
+        raise error(f"{what}: at {where}: {exc.message}. {remedy}") from None

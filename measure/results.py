@@ -3,21 +3,17 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
-from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any, Dict, Union
 
 from .errors import InputFileError
-from .jsonfile import read_json, write_json_atomic
+from .jsonfile import check_schema, packaged_schema, read_json, write_json_atomic
 from .model import SCHEMA_VERSION, CountSummary, InputResult, Measurement, PlatformKey, Sample, Status
 from .sandbox import wire
 
 
-@lru_cache(maxsize=None)
 def schema() -> Dict[str, Any]:
-    text = resources.files("measure").joinpath(f"schema/measurement-{SCHEMA_VERSION}.json").read_text("utf-8")
-    return json.loads(text)
+    return packaged_schema(f"measurement-{SCHEMA_VERSION}")
 
 
 def _summary(s: CountSummary | None):
@@ -52,13 +48,8 @@ def to_json(m: Measurement, indent: int | None = 2) -> str:
 
 def from_dict(doc: Any, source: str = "<document>") -> Measurement:
     """Validate against the schema and rebuild the Measurement. Raises InputFileError naming the field."""
-    import jsonschema
-    try:
-        jsonschema.validate(doc, schema())
-    except jsonschema.ValidationError as exc:
-        where = "/".join(str(p) for p in exc.absolute_path) or "(top level)"
-        raise InputFileError(f"{source} is not a measure Measurement (version {SCHEMA_VERSION}): at {where}: "
-                             f"{exc.message}. Produce it with `measure run --json` or Measurement export.") from None
+    check_schema(doc, f"measurement-{SCHEMA_VERSION}", f"{source} is not a measure Measurement (version {SCHEMA_VERSION})",
+                 "Produce it with `measure run --json` or Measurement export.")
     inputs = tuple(
         InputResult(index=r["index"], name=r.get("name"), status=Status(r["status"]),
                     samples=tuple(Sample.from_dict(s) for s in r["samples"]),

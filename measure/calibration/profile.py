@@ -15,13 +15,12 @@ from __future__ import annotations
 import datetime as _dt
 import json
 from dataclasses import asdict, dataclass, field
-from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Union
 
 from .. import __version__
-from ..jsonfile import read_json, write_json_atomic
+from ..jsonfile import check_schema, packaged_schema, read_json, write_json_atomic
 from ..model import PlatformKey
 from .collect import Collection, ProgramCounts
 from .errors import ProfileError
@@ -83,23 +82,17 @@ def identity(key: PlatformKey) -> tuple:
     return tuple(getattr(key, f) for f in IDENTITY_FIELDS)
 
 
-@lru_cache(maxsize=None)
 def schema() -> Dict[str, Any]:
-    return json.loads(resources.files("measure").joinpath("schema/calibration-1.json").read_text("utf-8"))
+    return packaged_schema(f"calibration-{SCHEMA_VERSION}")
 
 
 def from_dict(doc: Any, source: str = "<profile>") -> Profile:
     """Validate and rebuild. ProfileError names the field, or the version that does not match."""
-    import jsonschema
     if isinstance(doc, dict) and doc.get("schema") == "measure/calibration-profile" and doc.get("version") != SCHEMA_VERSION:
         raise ProfileError(f"{source} is a calibration profile of format version {doc.get('version')!r}; this measure "
                            f"reads version {SCHEMA_VERSION}: recalibrate with `measure calibrate`")
-    try:
-        jsonschema.validate(doc, schema())
-    except jsonschema.ValidationError as exc:
-        where = "/".join(str(p) for p in exc.absolute_path) or "(top level)"
-        raise ProfileError(f"{source} is not a measure calibration profile (version {SCHEMA_VERSION}): at {where}: "
-                           f"{exc.message}. Make one with `measure calibrate --out FILE`.") from None
+    check_schema(doc, f"calibration-{SCHEMA_VERSION}", f"{source} is not a measure calibration profile (version {SCHEMA_VERSION})",
+                 "Make one with `measure calibrate --out FILE`.", ProfileError)
     progs = {n: ProgramCounts(name=n, kind=c["kind"], digest=c["digest"], status=c["status"], values=c["values"],
                               output=c.get("output", ""), reason=c.get("reason", ""), bytecodes=c.get("bytecodes"))
              for n, c in doc["programs"].items()}

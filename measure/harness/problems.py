@@ -19,15 +19,12 @@ costed.
 """
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
-from functools import lru_cache
-from importlib import resources
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from ..errors import InputFileError, MeasureError
-from ..jsonfile import read_json
+from ..jsonfile import check_schema, read_json
 from ..model import Measurement, Status
 from ..sandbox import wire
 from ..platform import resolve_interpreter
@@ -63,21 +60,11 @@ class Problem:
         return [wire.encode_value(tuple(a)) for a in self.tests + self.perf_inputs]
 
 
-@lru_cache(maxsize=None)
-def problems_schema() -> Dict[str, Any]:
-    return json.loads(resources.files("measure").joinpath("schema/problems-1.json").read_text("utf-8"))
-
-
 def load_problem_set(path: str) -> List[Problem]:
     """Read and validate a problem-set file; every error names the problem and the remedy."""
-    import jsonschema
     data = read_json(path, "problem-set file")
-    try:
-        jsonschema.validate(data, problems_schema())
-    except jsonschema.ValidationError as exc:
-        where = "/".join(str(p) for p in exc.absolute_path) or "the top level"
-        raise InputFileError(f"{path!r} is not a measure problem-set file: at {where}: {exc.message}. "
-                             "See measure/harness/problems.py for the format") from None
+    check_schema(data, "problems-1", f"{path!r} is not a measure problem-set file",
+                 "See measure/harness/problems.py for the format")
     out, seen = [], set()
     for raw in data["problems"]:
         pid = raw["id"]
