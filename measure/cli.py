@@ -258,7 +258,7 @@ def build_parser() -> argparse.ArgumentParser:
     doc.add_argument("--python", help="interpreter to check (default: the one running measure)")
     doc.add_argument("--json", action="store_true")
     doc.set_defaults(func=_cmd_doctor)
-    from .calibration.cli import register as register_calibration
+    from .cli_calibration import register as register_calibration
     from .gate.cli import register as register_gate
     register_calibration(sub)
     register_gate(sub)

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import Optional
 
-from ..errors import InputFileError
+from .errors import InputFileError
 
 
 def _pct(x: Optional[float]) -> str:
@@ -57,7 +57,7 @@ def render_profile(p, elapsed: Optional[float] = None) -> str:
 
 
 def render_validation(v) -> str:
-    from .validate import THRESHOLDS as T
+    from .calibration.validate import THRESHOLDS as T
     lines = [f"held-out     {v.n} programs  median {_pct(v.median_error)}  worst {_pct(v.worst_error)}  "
              f"Spearman {v.spearman:.3f}  Kendall {v.kendall:.3f}"]
     if v.lopo_median is not None:
@@ -75,8 +75,8 @@ def _default_out(p) -> str:
 
 
 def _cmd_calibrate(args) -> int:
-    from . import profile as prof
-    from .calibrate import calibrate, validate_profile
+    from .calibration import profile as prof
+    from .calibration.calibrate import calibrate, validate_profile
     t0 = time.time()
     progress = None if args.json else (lambda msg: print(f"... {msg}", file=sys.stderr, flush=True))
     reference = prof.load(args.reference) if args.reference else None
@@ -89,7 +89,7 @@ def _cmd_calibrate(args) -> int:
     v = None
     if args.as_reference and args.heldout:
         from dataclasses import replace
-        from .calibrate import heldout_counts_section
+        from .calibration.calibrate import heldout_counts_section
         p = replace(p, validation={"heldout_counts": heldout_counts_section(args.heldout, args.python, args.timeout,
                                                                               progress)})
     if args.validate:
@@ -108,8 +108,8 @@ def _cmd_calibrate(args) -> int:
                          for n, pc in c.programs.items() if pc.status == "ok"}
         p = replace(p, validation=vd)
         if args.plot:
-            from .plot import plot_normalized
-            from .calibrate import predict_reference_units
+            from .calibration.plot import plot_normalized
+            from .calibration.calibrate import predict_reference_units
             suite_norm = {n: predict_reference_units(p, pc.count, pc.bytecodes) for n, pc in p.programs.items()
                           if pc.status == "ok"}
             plot_normalized(suite_norm, p.reference["counts"], args.plot, heldout=norm, heldout_reference=refc,
@@ -128,30 +128,30 @@ def _cmd_calibrate(args) -> int:
 
 
 def _cmd_normalize(args) -> int:
-    from ..results import load as load_results
-    from . import profile as prof
-    from .normalize import normalize_all
+    from .results import load as load_results
+    from .calibration import profile as prof
+    from .calibration.normalize import normalize_all
     ms = [load_results(r) for r in args.results]
     profiles = [prof.load(p) for p in args.profile or []]
     bytecodes = None
     if args.source:
         if len(ms) != 1:
             raise InputFileError("--source counts the bytecodes of one program: give one RESULTS file with it")
-        from ..cli import load_inputs
-        from ..model import Program
-        from .bytecodes import count_program
+        from .cli import load_inputs
+        from .model import Program
+        from .calibration.bytecodes import count_program
         if not args.inputs:
             raise InputFileError("--source needs --inputs (the inputs the results were measured on)")
         program = Program.from_file(args.source, ms[0].entry)
         bytecodes = count_program(program, load_inputs(args.inputs, None), python=args.python)
     keys = {m.platform.label() for m in ms}
     if len(keys) > 1 and not profiles:
-        from .errors import MissingProfile
-        from .normalize import missing_profile_message
+        from .calibration.errors import MissingProfile
+        from .calibration.normalize import missing_profile_message
         raise MissingProfile(f"these results come from {len(keys)} platforms ({', '.join(sorted(keys))}) and no "
                              "profile was given. " + missing_profile_message(ms[0].platform))
     if bytecodes is not None:
-        from .normalize import normalize
+        from .calibration.normalize import normalize
         match = next((p for p in profiles if p.matches(ms[0].platform)), None)
         if match is None:
             return _cmd_normalize_plain(args, ms, profiles)
@@ -162,13 +162,13 @@ def _cmd_normalize(args) -> int:
 
 
 def _cmd_normalize_plain(args, ms, profiles) -> int:
-    from .normalize import normalize_all
+    from .calibration.normalize import normalize_all
     return _print_normalized(args, normalize_all(ms, profiles, allow_rejected=args.allow_rejected))
 
 
 def _print_normalized(args, out) -> int:
-    from ..jsonfile import write_json_atomic
-    from .profile import REFERENCE_DESCRIPTION
+    from .jsonfile import write_json_atomic
+    from .calibration.profile import REFERENCE_DESCRIPTION
     doc = {"schema": "measure/normalized", "version": 1, "reference_platform": REFERENCE_DESCRIPTION,
            "results": [n.to_dict() for n in out]}
     if args.out:
