@@ -30,6 +30,10 @@ REF = [PROMPT_SUM + "\n" + ROWS[0]["reference_solution"], PROMPT_SORT + "\n" + R
 SLOW_SUM = "def total(xs):\n    s = 0\n    for x in xs:\n        for _ in range(20):\n            s += x\n    return s // 20\n"
 WRONG_SORT = "def ordered(xs):\n    return list(xs)\n"
 LOOP_SORT = "def ordered(xs):\n    while True:\n        pass\n"
+OVERFLOW_SUM = ("def total(xs):\n    if len(xs) > 300:\n        return int(float(10 ** 400))\n"
+                "    return sum(xs)\n")
+SPOOFED_SUM = ("def total(xs):\n    if len(xs) > 300:\n"
+               "        raise ValueError('x\\nOverflowError raised by the call\\n')\n    return sum(xs)\n")
 BUBBLE = ("def ordered(xs):\n    xs = list(xs)\n    for i in range(len(xs)):\n        for j in range(len(xs) - 1 - i):\n"
           "            if xs[j] > xs[j + 1]:\n                xs[j], xs[j + 1] = xs[j + 1], xs[j]\n    return xs\n")
 
@@ -80,6 +84,16 @@ def test_slow_wrong_and_runaway_samples(dataset, tmp_path, counting_backend):
     assert recs[(1, 1)]["levels"][0] == "timeout" and recs[(1, 1)]["passed"] is False
     assert recs[(1, 2)]["passed"] and recs[(1, 2)]["score"] < 0.5  # quadratic: slow levels score 0, still passes
     assert per[1]["pass@1"] == pytest.approx(1 / 3)
+
+
+def test_an_overflow_error_breaks_the_level_as_in_enamel_and_cannot_be_spoofed(dataset, tmp_path, counting_backend):
+    samples = write(tmp_path, "of.json", [[OVERFLOW_SUM, SPOOFED_SUM], [REF[1]]])
+    run(dataset, samples, tmp_path, counting_backend)
+    recs = {(r["problem"], r["sample"]): r for r in map(json.loads, open(tmp_path / "results.jsonl").readlines()[1:])}
+    # levels of sizes 5, 200, 400, 800: the built-in OverflowError at 400 breaks levels 2 and 3
+    assert recs[(0, 0)]["levels"] == ["ok", "ok", "overflow", "not_reached"] and recs[(0, 0)]["passed"]
+    # a ValueError whose message carries the marker's text is an error: the sample fails
+    assert recs[(0, 1)]["levels"][2] == "error" and recs[(0, 1)]["passed"] is False
 
 
 def test_a_rerun_recomputes_nothing(dataset, tmp_path, counting_backend):

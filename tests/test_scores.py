@@ -72,6 +72,14 @@ def test_enamel_weights_levels_by_hardness():
     assert enamel.sample_score(levels, REF) == (True, pytest.approx(0.45))
 
 
+def test_enamel_overflow_error_breaks_the_level_like_a_timeout():
+    ok = [L("ok", c) for c in REF[:2]]
+    assert enamel.sample_score(ok + [L("overflow"), L("not_reached")], REF) == \
+        enamel.sample_score(ok + [L("timeout"), L("not_reached")], REF)
+    assert enamel.sample_score(ok + [L("overflow"), L("not_reached")], REF)[0] is True
+    assert enamel.sample_score([L("overflow")] + [L("not_reached")] * 3, REF) == (False, 0.0)
+
+
 def test_enamel_timeout_breaks_the_level_and_the_later_ones_but_passes():
     levels = [L("ok", 1.0), L("ok", 10.0), L("timeout"), L("ok", 40.0)]
     assert enamel.sample_score(levels, REF) == (True, pytest.approx(0.3))

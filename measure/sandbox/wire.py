@@ -15,6 +15,9 @@ import pickle
 import struct
 
 MAX_FRAME = 64 * 1024 * 1024
+# First line of the message of a call that raised the built-in OverflowError (ENAMEL breaks a level
+# on it). The worker writes it; any other traceback starts with "Traceback" or, cut short, "...".
+OVERFLOW_MARK = "OverflowError raised by the call\n"
 _BIG = 2 ** 64
 _HEADER = struct.Struct(">I")
 

@@ -39,12 +39,16 @@ def classify(exc):
         return "memory", "MemoryError: the candidate exceeded the memory limit"
     if isinstance(exc, SystemExit):
         return "error", "the candidate called sys.exit(%r)" % (exc.code,)
-    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))[-MESSAGE_LIMIT:]
+    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    if len(text) > MESSAGE_LIMIT:  # keep the tail; the first line is then never one the candidate wrote
+        text = "...\n" + text[-MESSAGE_LIMIT:]
     if isinstance(exc, OSError):
         if exc.errno == errno.EFBIG:
             return "sandbox_violation", "output limit exceeded (file size limit):\n" + text
         if exc.errno in SANDBOX_ERRNOS or type(exc).__name__ == "gaierror":
             return "sandbox_violation", "the sandbox denied an operation:\n" + text
+    if isinstance(exc, OverflowError):
+        return "error", wire.OVERFLOW_MARK + text
     return "error", text
 
 

@@ -40,16 +40,14 @@ class LevelOutcome:
     cost: Optional[float] = None
 
 
-_BREAK = ("timeout", "memory")
+_BREAK = ("timeout", "memory", "overflow")
 
 
 def sample_score(levels: Sequence[LevelOutcome], reference_level_costs: Sequence[float],
                  hardness: Sequence[float] = HARDNESS, alpha: float = ALPHA):
     """(passed, e(s)) with ENAMEL's failure semantics: a wrong answer or error at any level fails the
-    sample (score 0); a timeout or memory error at level j breaks: levels >= j score 0, and the sample
-    fails only if j == 0. e(s) = sum_j h_j e_j / sum_j h_j.
-
-    Deviation, on purpose: ENAMEL also breaks on OverflowError; measure reports that as ``error``."""
+    sample (score 0); a timeout, memory error or OverflowError (status ``overflow``) at level j breaks:
+    levels >= j score 0, and the sample fails only if j == 0. e(s) = sum_j h_j e_j / sum_j h_j."""
     if len(levels) != len(hardness):
         raise ValueError(f"{len(levels)} level outcomes for {len(hardness)} levels")
     T = time_limit(reference_level_costs, hardness, alpha)
