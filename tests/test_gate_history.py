@@ -150,8 +150,10 @@ _WRITER = textwrap.dedent("""
 
 
 def _writer(db, name, count, slow=False):
+    # cwd away from the checkout: `python -c` puts the cwd first on sys.path, and the source tree's
+    # measure/ (without the built extension) must not shadow the installed package
     return subprocess.Popen([sys.executable, "-c", _WRITER, str(db), name, str(count), "slow" if slow else "fast"],
-                            stdout=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, text=True, cwd=os.path.dirname(db))
 
 
 def _complete_runs(db):
