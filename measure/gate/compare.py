@@ -271,18 +271,18 @@ def compare_sets(base: ResultSet, cand: ResultSet, policy: GatePolicy = GatePoli
         metric = (c or b).metric
         if b is None:
             out.append(BenchComparison(name, metric, "-", "new", policy.require_all,
-                                       candidate=_summary(c, deterministic), n_cand=len(c.values),
+                                       candidate=c.center(deterministic), n_cand=len(c.values),
                                        note="not in the baseline"))
         elif c is None:
             out.append(BenchComparison(name, metric, "-", "missing", policy.require_all,
-                                       baseline=_summary(b, deterministic), n_base=len(b.values),
+                                       baseline=b.center(deterministic), n_base=len(b.values),
                                        note="not in the candidate"))
         elif not c.ok:
-            out.append(BenchComparison(name, metric, "-", "failed", True, baseline=_summary(b, deterministic),
+            out.append(BenchComparison(name, metric, "-", "failed", True, baseline=b.center(deterministic),
                                        note=f"the candidate's benchmark ended with status {c.status}: "
                                             f"{_last_line(c.message)}"))
         elif not b.ok:
-            out.append(BenchComparison(name, metric, "-", "no-baseline", False, candidate=_summary(c, deterministic),
+            out.append(BenchComparison(name, metric, "-", "no-baseline", False, candidate=c.center(deterministic),
                                        note=f"the baseline's benchmark ended with status {b.status}"))
         elif b.metric != c.metric:
             raise ConfigError(f"benchmark {name!r} is {b.metric} in the baseline and {c.metric} in the candidate")
@@ -304,14 +304,6 @@ def describe_method(backend: str, policy: GatePolicy) -> str:
                 "per benchmark on identical code")
     return (f"{backend} backend: exact counts; a change at or above the tolerance fails (default "
             f"{policy.tolerance * 100:g} %, at least {policy.learn_factor:g}x the observed spread)")
-
-
-def _summary(b: BenchResult, deterministic: bool) -> Optional[float]:
-    if not b.values:
-        return None
-    if deterministic:
-        return float(np.median(b.values))
-    return float(np.mean([np.median(p) for p in b.processes if p]))
 
 
 def _last_line(text: str) -> str:

@@ -23,7 +23,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Union
 
-import numpy as np
 
 from ..errors import InputFileError
 from ..model import PlatformKey
@@ -106,12 +105,6 @@ def load_expectations(path: Union[str, Path]) -> Expectations:
     return Expectations(platform, rows)
 
 
-def _expected_value(b: BenchResult, deterministic: bool) -> float:
-    if deterministic:
-        return float(np.median(b.values))
-    return float(np.mean([np.median(p) for p in b.processes if p]))
-
-
 def updated(candidate: ResultSet, old: Optional[Expectations], policy: GatePolicy) -> Expectations:
     """Expectations from a measured run: the candidate's values; each benchmark keeps its committed
     tolerance, a new one gets max(default, learn_factor x its observed spread). Benchmarks that did
@@ -130,7 +123,7 @@ def updated(candidate: ResultSet, old: Optional[Expectations], policy: GatePolic
             tol = policy.tolerances.get(name, b.tolerance if b.tolerance is not None else default)
             if candidate.deterministic:
                 tol = learned_tolerance(b.values, b.values, tol, policy.learn_factor)
-        value = _expected_value(b, candidate.deterministic)
+        value = b.center(candidate.deterministic)
         rows[name] = Expectation(name, b.metric, round(value), round(tol, 6))
     return Expectations(candidate.platform, rows)
 

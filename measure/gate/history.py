@@ -21,7 +21,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Union
 
-import numpy as np
 
 from ..errors import InputFileError, MeasureError
 from .resultset import ResultSet, now_utc
@@ -153,14 +152,8 @@ class History:
             rows = []
             for name, b in sorted(rs.benchmarks.items()):
                 vals = b.values
-                if vals:
-                    if det:
-                        value = float(np.median(vals))
-                    else:
-                        value = float(np.mean([np.median(p) for p in b.processes if p]))
-                    low, high = float(min(vals)), float(max(vals))
-                else:
-                    value = low = high = None
+                value = b.center(det)
+                low, high = (float(min(vals)), float(max(vals))) if vals else (None, None)
                 rows.append((run_id, name, b.metric, b.status, value, low, high, len(vals),
                              json.dumps([list(p) for p in b.processes])))
             c.executemany("INSERT INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)

@@ -22,6 +22,8 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
+import numpy as np
+
 from ..errors import InputFileError
 from ..jsonfile import read_json, write_json_atomic
 from ..model import Measurement, PlatformKey, Status
@@ -64,6 +66,15 @@ class BenchResult:
     @property
     def ok(self) -> bool:
         return self.status == Status.OK.value and bool(self.values)
+
+    def center(self, deterministic: bool) -> Optional[float]:
+        """The value the gate compares and records: the median of the counts on a deterministic
+        backend, the mean of per-process medians on time; None when there are no values."""
+        if not self.values:
+            return None
+        if deterministic:
+            return float(np.median(self.values))
+        return float(np.mean([np.median(p) for p in self.processes if p]))
 
     def to_dict(self) -> Dict[str, Any]:
         d = asdict(self)
