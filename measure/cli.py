@@ -81,7 +81,7 @@ def _cmd_run(args) -> int:
     program = Program.from_file(args.source, args.entry)
     inputs = load_inputs(args.inputs, args.expected)
     config = Config(backend=args.backend, python=args.python, repeat=args.repeat, warmup=args.warmup,
-                    timeout=args.timeout, memory=args.memory, isolation=args.isolation)
+                    timeout=args.timeout, memory=args.memory, isolation=args.isolation, functions=args.functions)
     m = measure(program, inputs, config)
     if args.out:
         save(m, args.out)
@@ -223,6 +223,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--memory", type=parse_size, default=4 * 1024**3, metavar="SIZE",
                      help="memory limit of the worker, e.g. 512M, 2G (default 4G)")
     run.add_argument("--isolation", default="best-effort", choices=["best-effort", "strict"])
+    run.add_argument("--functions", action="store_true",
+                     help="valgrind: also record each call's instructions per C function (for `measure normalize`'s "
+                          "function model)")
     run.add_argument("--json", action="store_true", help="print the versioned Measurement document")
     run.add_argument("--out", metavar="FILE", help="also save the Measurement document to FILE")
     run.add_argument("--pyperf", metavar="FILE", help="also export the counts in pyperf's JSON format")

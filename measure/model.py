@@ -92,6 +92,9 @@ class Config:
     stop_on_failure: stop at the first call whose status is not ok (timeout, error, ...): later
         inputs are not measured and are absent from ``Measurement.inputs`` (match by ``index``).
         Harnesses whose scoring stops at the first failure (ENAMEL) save the rest of the run.
+    functions: also record each counted call's instructions per C function (callgrind's self
+        cost per function, ``Sample.functions``): ``valgrind`` backend only. The calibration's
+        function model uses them; they make a results file several times larger.
     """
 
     backend: str = "auto"
@@ -104,6 +107,7 @@ class Config:
     isolation: str = "best-effort"
     seccomp: bool = True
     stop_on_failure: bool = False
+    functions: bool = False
     checker: Optional[Checker] = field(default=None, compare=False)
 
     def __post_init__(self):
@@ -119,6 +123,9 @@ class Config:
             raise ConfigError(f"memory must be at least 64 MiB (in bytes) or None, got {self.memory!r}")
         if not isinstance(self.output_limit, int) or self.output_limit < 4096:
             raise ConfigError(f"output_limit must be at least 4096 bytes, got {self.output_limit!r}")
+        if self.functions and self.backend not in ("valgrind", "auto"):
+            raise ConfigError(f"functions=True needs the valgrind backend (callgrind attributes instructions to "
+                              f"functions), not {self.backend!r}: choose backend='valgrind'")
         if self.isolation not in ("best-effort", "strict"):
             raise ConfigError(f"isolation must be 'best-effort' or 'strict', got {self.isolation!r}")
 
@@ -153,6 +160,8 @@ class Sample:
     none, and for every status but ok/wrong_answer). task_clock_ns: CPU time of the region; wall_ns:
     its wall time (under valgrind both are valgrind's). peak_rss_bytes: peak resident set of the
     process that ran it. scaled: the counter group was multiplexed (values are estimates).
+    functions: instructions per C function (``name [object]`` -> self cost), only when
+    :attr:`Config.functions` asked for them (valgrind); None otherwise.
     """
 
     status: Status
@@ -165,10 +174,13 @@ class Sample:
     peak_rss_bytes: Optional[int] = None
     scaled: bool = False
     message: str = ""
+    functions: Optional[Dict[str, int]] = None
 
     def to_dict(self) -> Dict[str, Any]:
         d = asdict(self)
         d["status"] = self.status.value
+        if self.functions is None:
+            del d["functions"]
         return d
 
     @classmethod

@@ -30,7 +30,8 @@ def _sample(rec: Record) -> Sample:
     return Sample(status=rec.status, instructions=c.instructions, cycles=c.cycles, branches=c.branches,
                   branch_misses=c.branch_misses,
                   task_clock_ns=c.task_clock_ns if c.task_clock_ns is not None else rec.cpu_ns,
-                  wall_ns=rec.wall_ns, peak_rss_bytes=rec.rss_bytes, scaled=c.scaled, message=rec.message)
+                  wall_ns=rec.wall_ns, peak_rss_bytes=rec.rss_bytes, scaled=c.scaled, message=rec.message,
+                  functions=c.functions)
 
 
 def _equal(a: Any, b: Any) -> bool:
@@ -84,6 +85,9 @@ def measure(program: Program, inputs: Iterable[InputLike], config: Optional[Conf
         backend, warnings = select_backend(config.backend, interp.executable)
     else:
         backend.check()
+    if config.functions and backend.name != "valgrind":
+        raise ConfigError(f"functions=True needs the valgrind backend, and {backend.name!r} was chosen: "
+                          "pass backend='valgrind' (--backend valgrind)")
     isolation = plan_isolation(strict=config.isolation == "strict")
     started = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
     t0 = time.monotonic()

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence
 
 from ..native import Child
 from ..platform import Interpreter
@@ -10,7 +10,10 @@ from ..platform import Interpreter
 
 @dataclass(frozen=True)
 class Counts:
-    """Counter values of one region. None: this backend does not count that quantity."""
+    """Counter values of one region. None: this backend does not count that quantity.
+
+    functions: instructions per C function (``name [object]`` -> self cost), valgrind only and
+    only when asked for (:attr:`measure.Config.functions`)."""
 
     instructions: Optional[int] = None
     cycles: Optional[int] = None
@@ -18,6 +21,7 @@ class Counts:
     branch_misses: Optional[int] = None
     task_clock_ns: Optional[int] = None
     scaled: bool = False
+    functions: Optional[Dict[str, int]] = None
 
 
 class Backend:
@@ -45,9 +49,10 @@ class Backend:
     def region_end(self, child: Child) -> None:
         """The worker left its region (perf mode only)."""
 
-    def read(self, child: Child, workdir: str, pid: int, region: str) -> Counts:
+    def read(self, child: Child, workdir: str, pid: int, region: str, *, functions: bool = False) -> Counts:
         """The counts of the region ``region`` ("setup" or "call") that process ``pid`` (as the
-        worker sees it) just finished; called once that process has been reaped."""
+        worker sees it) just finished; called once that process has been reaped. ``functions``:
+        also the instructions per C function, where the backend can attribute them."""
         return Counts()
 
     def discard(self, child: Child, workdir: str, pid: int) -> None:

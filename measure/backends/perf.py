@@ -59,7 +59,7 @@ class PerfBackend(Backend):
         before, child.last_reading = child.last_reading, now
         return now if before is None else now.since(before)
 
-    def read(self, child: Child, workdir: str, pid: int, region: str) -> Counts:
+    def read(self, child: Child, workdir: str, pid: int, region: str, *, functions: bool = False) -> Counts:
         reading = self._delta(child)
         v = reading.values if not reading.scaled else {k: round(x) for k, x in reading.estimates.items()}
         return Counts(scaled=reading.scaled, **{_FIELD[e]: int(v[e]) for e in reading.values if e in _FIELD})

@@ -2,13 +2,13 @@
 
 The worker runs under ``valgrind --tool=callgrind --instr-atstart=no``; each region ends with a
 named dump (``measure-setup``, ``measure-call``) that callgrind writes to ``cg.<pid>.<n>`` in the
-working directory, and the parent reads its ``summary:`` line (instructions, "Ir").
+working directory, and the parent reads its ``summary:`` line (instructions, "Ir") and, when
+asked, the instructions per C function (:mod:`.callgrind`).
 """
 from __future__ import annotations
 
 import glob
 import os
-import re
 import shutil
 import subprocess
 from functools import lru_cache
@@ -18,9 +18,7 @@ from ..errors import ValgrindUnavailable, WorkerProtocolError
 from ..native import Child
 from ..platform import Interpreter
 from .base import Backend, Counts
-
-_SUMMARY = re.compile(rb"^summary:\s+(\d+)", re.M)
-_TRIGGER = re.compile(rb"^desc:\s+Trigger: Client Request: (\S+)", re.M)
+from .callgrind import parse
 
 
 @lru_cache(maxsize=None)
@@ -71,21 +69,20 @@ class ValgrindBackend(Backend):
                 "--vgdb=no", "-q", f"--callgrind-out-file={workdir_inside}/cg.%p",
                 interp.executable, *worker_argv]
 
-    def read(self, child: Child, workdir: str, pid: int, region: str) -> Counts:
-        tag = f"measure-{region}".encode()
+    def read(self, child: Child, workdir: str, pid: int, region: str, *, functions: bool = False) -> Counts:
+        tag = f"measure-{region}"
         found = None
         for path in glob.glob(os.path.join(workdir, f"cg.{pid}*")):
             with open(path, "rb") as f:
                 data = f.read()
-            trig = _TRIGGER.search(data)
-            if trig and trig.group(1) == tag and found is None:
-                m = _SUMMARY.search(data)
-                if m:
-                    found = int(m.group(1))
             os.unlink(path)
+            if found is None:
+                dump = parse(data, functions=functions)
+                if dump.trigger == tag and dump.total is not None:
+                    found = dump
         if found is None:
-            raise WorkerProtocolError(f"callgrind wrote no '{tag.decode()}' dump for pid {pid} in {workdir}")
-        return Counts(instructions=found)
+            raise WorkerProtocolError(f"callgrind wrote no '{tag}' dump for pid {pid} in {workdir}")
+        return Counts(instructions=found.total, functions=found.functions if functions else None)
 
     def discard(self, child: Child, workdir: str, pid: int) -> None:
         for path in glob.glob(os.path.join(workdir, f"cg.{pid}*")):

@@ -275,7 +275,7 @@ def _drive(worker: _Worker, job: Job, start: Tuple[int, int], out: Outcome) -> O
                 in_region = False
                 worker.ack(b"d")
             elif t == "setup" and phase == "setup":
-                out.setup = _record(msg, backend, child, worker.workdir, worker_pid, "setup")
+                out.setup = _record(msg, backend, child, worker.workdir, worker_pid, "setup", cfg.functions)
                 if out.setup.status is not Status.OK:
                     return None
                 phase, deadline = "calls", time.monotonic() + per_call
@@ -285,7 +285,7 @@ def _drive(worker: _Worker, job: Job, start: Tuple[int, int], out: Outcome) -> O
                 pid = int(msg["pid"])
                 tail = worker.take_call_output(served)
                 if result is not None:
-                    rec = _record(result, backend, child, worker.workdir, pid, "call")
+                    rec = _record(result, backend, child, worker.workdir, pid, "call", cfg.functions)
                 else:
                     rec = _death_record(msg.get("exit"), msg.get("signal"), tail)
                     backend.discard(child, worker.workdir, pid)
@@ -307,13 +307,14 @@ def _drive(worker: _Worker, job: Job, start: Tuple[int, int], out: Outcome) -> O
                                        "result was discarded"), skip_input=True)
 
 
-def _record(msg: dict, backend: Backend, child: Child, workdir: str, pid: int, region: str) -> Record:
+def _record(msg: dict, backend: Backend, child: Child, workdir: str, pid: int, region: str,
+            functions: bool = False) -> Record:
     status = Status(msg["status"])
     rec = Record(status, str(msg.get("message", "")), wall_ns=_int(msg.get("wall_ns")),
                  cpu_ns=_int(msg.get("cpu_ns")),
                  rss_bytes=_int(msg.get("rss_kb")) * 1024 if msg.get("rss_kb") is not None else None)
     if "wall_ns" in msg:  # the region ran: the backend has (or must have) its counts
-        counts = backend.read(child, workdir, pid, region)
+        counts = backend.read(child, workdir, pid, region, functions=functions)
         rec.counts = counts if status is Status.OK else Counts(task_clock_ns=counts.task_clock_ns)
     if status is Status.OK and "output" in msg:
         rec.output = wire.decode_value(msg["output"], trusted=False)
