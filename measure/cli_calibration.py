@@ -50,6 +50,14 @@ def render_profile(p, elapsed: Optional[float] = None) -> str:
         used = "used: beats the single factor" if fit.get("ipb_pays") else "not used: no better than one factor"
         lines.append(f"IPB model    median {_pct(il['median'])}  p90 {_pct(il['p90'])}  worst {_pct(il['worst'])}"
                      f"  slope {fit['ipb']['beta']:+.4f} per log(instr/bytecode)  ({used})")
+    fl = fit.get("functions_lopo")
+    if fl:
+        fm = fit["functions"]
+        lines.append(f"functions    median {_pct(fl['median'])}  p90 {_pct(fl['p90'])}  worst {_pct(fl['worst'])}"
+                     f"  ({len(fm['coef'])} C functions, ridge lambda {fm['lam']:.3g}; nested LOPO)")
+    if fit.get("model"):
+        names = {"factor": "platform factor", "ipb": "IPB model", "functions": "function model"}
+        lines.append(f"model        {names[fit['model']]} (the lowest cross-validated error)")
     kf = fit.get("kind_factors") or {}
     if kf:
         lines.append("kinds        " + "  ".join(f"{k} {v['factor']:.3f}" for k, v in sorted(kf.items())))
@@ -103,15 +111,15 @@ def _cmd_calibrate(args) -> int:
                                             timeout=args.timeout, progress=progress)
         from dataclasses import replace
         vd = v.to_dict()
-        vd["heldout"] = {n: {"count": pc.count, "bytecodes": pc.bytecodes, "normalized": norm.get(n),
-                             "reference": refc.get(n), "digest": pc.digest}
+        vd["heldout"] = {n: {"count": pc.count, "bytecodes": pc.bytecodes, "functions": pc.functions,
+                             "normalized": norm.get(n), "reference": refc.get(n), "digest": pc.digest}
                          for n, pc in c.programs.items() if pc.status == "ok"}
         p = replace(p, validation=vd)
         if args.plot:
             from .calibration.plot import plot_normalized
-            from .calibration.calibrate import predict_reference_units
-            suite_norm = {n: predict_reference_units(p, pc.count, pc.bytecodes) for n, pc in p.programs.items()
-                          if pc.status == "ok"}
+            from .calibration.calibrate import used_lopo
+            errors = used_lopo(p.fit).get("errors", {})      # out-of-sample: each suite program left out of its fit
+            suite_norm = {n: c * (1 + errors[n]) for n, c in p.reference["counts"].items() if n in errors}
             plot_normalized(suite_norm, p.reference["counts"], args.plot, heldout=norm, heldout_reference=refc,
                             title=f"{p.platform.label()} normalised to the reference")
     prof.save(p, out)
@@ -133,7 +141,7 @@ def _cmd_normalize(args) -> int:
     from .calibration.normalize import normalize_all
     ms = [load_results(r) for r in args.results]
     profiles = [prof.load(p) for p in args.profile or []]
-    bytecodes = None
+    bytecodes = functions = None
     if args.source:
         if len(ms) != 1:
             raise InputFileError("--source counts the bytecodes of one program: give one RESULTS file with it")
@@ -143,7 +151,12 @@ def _cmd_normalize(args) -> int:
         if not args.inputs:
             raise InputFileError("--source needs --inputs (the inputs the results were measured on)")
         program = Program.from_file(args.source, ms[0].entry)
-        bytecodes = count_program(program, load_inputs(args.inputs, None), python=args.python)
+        inputs = load_inputs(args.inputs, None)
+        bytecodes = count_program(program, inputs, python=args.python)
+        match = next((p for p in profiles if p.matches(ms[0].platform)), None)
+        if match is not None and match.fit.get("model") == "functions" and ms[0].platform.backend == "valgrind":
+            from .calibration.collect import functions_of
+            functions = functions_of(program, inputs, python=args.python)
     keys = {m.platform.label() for m in ms}
     if len(keys) > 1 and not profiles:
         from .calibration.errors import MissingProfile
@@ -155,7 +168,7 @@ def _cmd_normalize(args) -> int:
         match = next((p for p in profiles if p.matches(ms[0].platform)), None)
         if match is None:
             return _cmd_normalize_plain(args, ms, profiles)
-        out = [normalize(ms[0], match, bytecodes=bytecodes, allow_rejected=args.allow_rejected)]
+        out = [normalize(ms[0], match, bytecodes=bytecodes, functions=functions, allow_rejected=args.allow_rejected)]
     else:
         out = normalize_all(ms, profiles, allow_rejected=args.allow_rejected)
     return _print_normalized(args, out)
@@ -220,7 +233,8 @@ def register(sub) -> None:
     n.add_argument("--profile", action="append", metavar="FILE",
                    help="profile of a results file's platform (repeat for several platforms)")
     n.add_argument("--allow-rejected", action="store_true", help="use a profile whose validation rejected it")
-    n.add_argument("--source", metavar="FILE.py", help="the program's source: count its bytecodes for the IPB model")
+    n.add_argument("--source", metavar="FILE.py", help="the program's source: count its bytecodes for the IPB model "
+                   "and, where the profile uses the function model, its instructions per C function (one valgrind run)")
     n.add_argument("--inputs", metavar="FILE", help="with --source: the inputs the results were measured on")
     n.add_argument("--python", help="with --source: the interpreter of the results (counts its bytecodes)")
     n.add_argument("--out", metavar="FILE", help="also write the normalised document to FILE")

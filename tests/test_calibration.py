@@ -23,7 +23,7 @@ from measure.calibration import programs as P
 from measure.calibration.calibrate import check_against_reference, make_profile
 from measure.calibration.collect import Collection, ProgramCounts, collect
 from measure.calibration.errors import CalibrationError, MissingProfile, ProfileError
-from measure.calibration.model import (IPBModel, bootstrap_factor, fit_ipb, fit_mixedlm, fit_ols, fit_platform,
+from measure.calibration.model import (FunctionModel, IPBModel, fit_functions, bootstrap_factor, fit_ipb, fit_mixedlm, fit_ols, fit_platform,
                                        fit_rlm, lopo)
 from measure.calibration.normalize import normalize, normalize_all, reference_ratio
 from measure.calibration.profile import from_dict, load, reference_profile, save
@@ -173,6 +173,60 @@ def test_ipb_model_clips_a_candidate_outside_the_suite_range():
     assert m.log_factor(math.exp(20), 1)[0] == pytest.approx(-0.1)
 
 
+# Per-function factors of a build: interpreter loop 0.95x, list scan 0.63x, json 0.86x the reference.
+GAIN = {"eval": 0.95, "list_contains": 0.63, "json": 0.86}
+
+
+def mixed_program(shares, total=10_000_000):
+    """(reference count, target count, target instructions per function) of a program spending
+    ``shares`` of its reference instructions in each function."""
+    ref = {f: total * w for f, w in shares.items()}
+    tgt = {f: round(v * GAIN[f]) for f, v in ref.items()}
+    return float(total), float(sum(tgt.values())), tgt
+
+
+def function_suite(n=20, seed=5):
+    rng = np.random.default_rng(seed)
+    ref, tgt, fns = {}, {}, {}
+    for i in range(n):
+        w = rng.dirichlet([4, 1, 1])
+        ref[f"p{i}"], tgt[f"p{i}"], fns[f"p{i}"] = mixed_program(dict(zip(GAIN, w)))
+    return ref, tgt, fns
+
+
+def test_the_function_model_predicts_a_program_spent_in_one_c_function_where_one_factor_cannot():
+    ref, tgt, fns = function_suite()
+    model, cv = fit_functions(tgt, ref, fns, sorted(ref))
+    r, t, f = mixed_program({"eval": 0.1, "list_contains": 0.9})
+    predicted = t / math.exp(model.log_factor(f))
+    one_factor = t * model.h0
+    assert abs(predicted / r - 1) < 0.03
+    assert abs(one_factor / r - 1) > 0.15
+
+
+def test_the_function_models_cross_validation_is_nested_and_beats_the_factor_on_mixed_programs():
+    ref, tgt, fns = function_suite()
+    fit = fit_platform({k: [v] for k, v in tgt.items()}, {k: [v] for k, v in ref.items()}, {k: "x" for k in ref},
+                       functions=fns, n_boot=50)
+    assert set(fit.functions_lopo.errors) == set(ref)
+    assert fit.functions_lopo.worst < fit.lopo.worst / 3
+    assert fit.model == "functions"
+
+
+def test_a_call_in_functions_the_suite_never_ran_gets_the_platform_factor():
+    m = FunctionModel(h0=1.1, lam=0.01, coef={"list_contains [x]": 0.4}, residual_sd=0.02)
+    assert m.reference_per_unit({"unseen [y]": 1000}) == pytest.approx(1.1)
+    assert m.coverage({"unseen [y]": 750, "list_contains [x]": 250}) == pytest.approx(0.25)
+    assert m.reference_per_unit({"unseen [y]": 750, "list_contains [x]": 250}) == pytest.approx(1.1 + 0.4 * 0.25)
+    assert m.log_factor({"unseen [y]": 1}) == pytest.approx(-math.log(1.1))
+
+
+def test_the_function_model_needs_four_profiled_programs():
+    ref, tgt, fns = function_suite(n=3)
+    with pytest.raises(CalibrationError, match="at least 4"):
+        fit_functions(tgt, ref, fns, sorted(ref))
+
+
 def test_fewer_than_three_common_programs_is_an_error():
     with pytest.raises(CalibrationError, match="at least 3"):
         fit_platform({"a": [1.0], "b": [2.0]}, {"a": [1.0], "b": [2.0]}, {"a": "x", "b": "x"})
@@ -246,6 +300,24 @@ def test_normalize_divides_by_the_factor_and_carries_its_interval():
     i = n.inputs[0]
     assert i.value == pytest.approx(1_000_000)
     assert i.ci[0] <= i.value <= i.ci[1] and i.prediction[0] <= i.ci[0]
+
+
+def test_normalize_uses_the_function_model_with_the_functions_recorded_in_the_results():
+    ref, tgt, fns = function_suite()
+    c = Collection(KEY_B, "instructions", {n: ProgramCounts(n, "x", "d" + n, "ok", [[int(tgt[n])]], "out",
+                                                            functions=fns[n]) for n in ref}, {"backend": "valgrind"})
+    reference = make_profile(Collection(KEY_A, "instructions", counts(ref), {"backend": "valgrind"}), None)
+    p = make_profile(c, reference, n_boot=50)
+    assert p.fit["model"] == "functions"
+    r, t, f = mixed_program({"eval": 0.1, "list_contains": 0.9})
+    sample = Sample(Status.OK, instructions=int(t), functions=f)
+    m = Measurement("cand", "f", KEY_B, {"repeat": 1}, Sample(Status.OK, instructions=10),
+                    (InputResult(0, None, Status.OK, (sample,)),))
+    n = normalize(m, p)
+    assert n.model == "function model"
+    assert n.inputs[0].value == pytest.approx(r, rel=0.03)
+    plain = normalize(measurement(KEY_B, [int(t)]), p)     # no functions recorded: the platform factor
+    assert plain.model == "platform factor" and abs(plain.inputs[0].value / r - 1) > 0.15
 
 
 def test_normalize_with_the_profile_of_another_platform_names_the_missing_profile():

@@ -17,20 +17,23 @@ from .validate import validate
 Progress = Optional[Callable[[str], None]]
 
 
+def cv_to_dict(cv) -> Dict:
+    return {"median": cv.median, "p90": cv.p90, "worst": cv.worst, "rms_log": rms_log(cv), "errors": cv.errors}
+
+
 def fit_to_dict(fit: Fit, skipped: Sequence[str]) -> Dict:
     """The ``fit`` section of a profile."""
-    cv = fit.lopo
-    d = {"method": fit.method, "factor": fit.factor.value, "ci": [fit.factor.low, fit.factor.high],
+    d = {"method": fit.method, "model": fit.model, "factor": fit.factor.value, "ci": [fit.factor.low, fit.factor.high],
          "confidence": fit.factor.confidence, "log_se": fit.factor.log_se, "n_programs": fit.n_programs,
          "interaction_sd": fit.interaction_sd, "alternatives": fit.alternatives,
          "mixedlm_interaction_sd": fit.mixedlm_interaction_sd,
-         "lopo": {"median": cv.median, "p90": cv.p90, "worst": cv.worst, "rms_log": rms_log(cv), "errors": cv.errors},
+         "lopo": cv_to_dict(fit.lopo),
          "kind_factors": {k: {"factor": f, "n": n} for k, (f, n) in fit.kind_factors.items()},
          "ipb": fit.ipb.to_dict() if fit.ipb else None,
-         "ipb_lopo": None, "ipb_pays": fit.ipb_pays, "skipped": list(skipped), "programs": list(fit.common)}
-    if fit.ipb_lopo is not None:
-        c = fit.ipb_lopo
-        d["ipb_lopo"] = {"median": c.median, "p90": c.p90, "worst": c.worst, "rms_log": rms_log(c), "errors": c.errors}
+         "ipb_lopo": cv_to_dict(fit.ipb_lopo) if fit.ipb_lopo is not None else None, "ipb_pays": fit.ipb_pays,
+         "functions": fit.functions.to_dict() if fit.functions else None,
+         "functions_lopo": cv_to_dict(fit.functions_lopo) if fit.functions_lopo is not None else None,
+         "skipped": list(skipped), "programs": list(fit.common)}
     return d
 
 
@@ -61,7 +64,8 @@ def make_profile(c: Collection, reference: Optional[Profile], n_boot: int = 2000
         sorted(n for n in target if n not in ref)
     kinds = {n: pc.kind for n, pc in c.programs.items()}
     ops = {n: pc.bytecodes for n, pc in c.programs.items() if pc.bytecodes}
-    fit = fit_platform(target, ref, kinds, bytecodes=ops or None, n_boot=n_boot)
+    fns = {n: pc.functions for n, pc in c.programs.items() if pc.functions}
+    fit = fit_platform(target, ref, kinds, bytecodes=ops or None, functions=fns or None, n_boot=n_boot)
     return from_collection(c, fit_to_dict(fit, skipped), reference)
 
 
@@ -79,11 +83,12 @@ def calibrate(*, python: Optional[str] = None, backend: str = "valgrind", refere
     return make_profile(c, ref)
 
 
-def predict_reference_units(profile: Profile, count: float, bytecodes: Optional[float] = None) -> float:
-    """A count on the profile's platform in reference units (the IPB model where it pays and the
-    call's bytecodes are known, else the platform factor)."""
+def predict_reference_units(profile: Profile, count: float, bytecodes: Optional[float] = None,
+                            functions: Optional[Dict[str, int]] = None) -> float:
+    """A count on the profile's platform in reference units, by the profile's model where the call's
+    profile (bytecodes, functions) is known, else the platform factor (:func:`.normalize.factor_for`)."""
     from .normalize import factor_for
-    return count / factor_for(profile, count, bytecodes)[0]
+    return count / factor_for(profile, count, bytecodes, functions)[0]
 
 
 def validate_profile(profile: Profile, heldout: Union[str, Path], *, reference_counts: Optional[Dict[str, float]] = None,
@@ -105,11 +110,17 @@ def validate_profile(profile: Profile, heldout: Union[str, Path], *, reference_c
             reference_counts = {n: pc.count for n, pc in rc.programs.items() if pc.status == "ok"}
         else:
             reference_counts = stored_heldout_counts(progs)
-    norm = {n: predict_reference_units(profile, pc.count, pc.bytecodes)
+    norm = {n: predict_reference_units(profile, pc.count, pc.bytecodes, pc.functions)
             for n, pc in c.programs.items() if pc.status == "ok"}
-    lopo = (profile.fit.get("ipb_lopo") if profile.fit.get("ipb_pays") else profile.fit.get("lopo")) or {}
+    lopo = used_lopo(profile.fit)
     v = validate(norm, reference_counts, lopo_errors=lopo.get("errors"))
     return v, norm, reference_counts, c
+
+
+def used_lopo(fit: Dict) -> Dict:
+    """The cross-validation of the model the profile uses (``fit.model``)."""
+    model = fit.get("model") or ("ipb" if fit.get("ipb_pays") else "factor")
+    return fit.get({"factor": "lopo", "ipb": "ipb_lopo", "functions": "functions_lopo"}[model]) or {}
 
 
 def stored_heldout_counts(progs: Sequence[CalibrationProgram]) -> Dict[str, float]:

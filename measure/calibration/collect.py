@@ -3,7 +3,9 @@
 ``collect`` measures every program of a suite (or held-out set) as one bundle. Under a
 deterministic backend (valgrind, perf) it takes one counted call per program; under ``time`` it
 uses the two-level design: ``processes`` workers (each a separate ``measure()`` call, i.e. a fresh
-interpreter) times ``repeat`` counted calls, and keeps every value per process.
+interpreter) times ``repeat`` counted calls, and keeps every value per process. Under valgrind it
+also keeps each program's instructions per C function (for the function model), trimmed by
+:func:`trim_functions`.
 """
 from __future__ import annotations
 
@@ -18,6 +20,29 @@ from .errors import CalibrationError
 from .programs import CalibrationProgram, bundle
 
 METRIC_OF_BACKEND = {"valgrind": "instructions", "perf": "instructions", "time": "task_clock_ns"}
+#: Functions below this share of a program's instructions are pooled as ``(other)`` in a profile.
+MIN_FUNCTION_SHARE = 1e-4
+OTHER = "(other)"
+
+
+def trim_functions(functions: Optional[Dict[str, int]], min_share: float = MIN_FUNCTION_SHARE
+                   ) -> Optional[Dict[str, int]]:
+    """Keep the functions with at least ``min_share`` of the instructions; pool the rest as ``(other)``
+    (together at most a few tenths of a percent: they cannot move a prediction, and a profile stays
+    small). The total is unchanged."""
+    if not functions:
+        return None
+    total = sum(functions.values())
+    out: Dict[str, int] = {}
+    rest = 0
+    for k, v in sorted(functions.items()):
+        if v >= min_share * total:
+            out[k] = v
+        else:
+            rest += v
+    if rest:
+        out[OTHER] = out.get(OTHER, 0) + rest
+    return out
 
 
 @dataclass(frozen=True)
@@ -28,6 +53,7 @@ class ProgramCounts:
     status: ``ok`` or ``skipped`` (a required module is not importable on this interpreter);
     output: repr of the program's result (the same on every platform for a correct suite).
     bytecodes: bytecodes the call executes on this interpreter (see :mod:`.bytecodes`), or None.
+    functions: instructions per C function on this platform (valgrind; see :func:`trim_functions`), or None.
     """
 
     name: str
@@ -38,6 +64,7 @@ class ProgramCounts:
     output: str = ""
     reason: str = ""
     bytecodes: Optional[int] = None
+    functions: Optional[Dict[str, int]] = None
 
     @property
     def per_process(self) -> List[float]:
@@ -103,7 +130,7 @@ def collect(programs: Sequence[CalibrationProgram], *, backend: str = "valgrind"
     if not run_these:
         raise CalibrationError("no calibration program can run on this interpreter: " + "; ".join(missing.values()))
     prog, inputs = bundle(run_these)
-    config = Config(backend=backend, python=python, repeat=repeat, timeout=timeout)
+    config = Config(backend=backend, python=python, repeat=repeat, timeout=timeout, functions=backend == "valgrind")
     runs: List[Measurement] = []
     for i in range(processes):
         if progress:
@@ -141,8 +168,22 @@ def collect(programs: Sequence[CalibrationProgram], *, backend: str = "valgrind"
             r = next(r for r in m.inputs if r.name == p.name)
             vals.append([int(getattr(s, metric)) for s in r.samples if getattr(s, metric) is not None])
             output = repr(r.output)
-        out[p.name] = ProgramCounts(p.name, p.kind, p.digest, "ok", vals, output[:200], bytecodes=ops.get(p.name))
+        first = next(r for r in runs[0].inputs if r.name == p.name).samples[0]
+        out[p.name] = ProgramCounts(p.name, p.kind, p.digest, "ok", vals, output[:200], bytecodes=ops.get(p.name),
+                                    functions=trim_functions(first.functions))
     desc = dict(runs[0].config)
     desc["processes"] = processes
     desc["bytecodes"] = bytecode_note
     return Collection(runs[0].platform, metric, out, desc)
+
+
+def functions_of(program, inputs: Sequence, python: Optional[str] = None, timeout: float = 600.0
+                 ) -> List[Optional[Dict[str, int]]]:
+    """Per input, the instructions per C function of one call of ``program.entry`` under valgrind
+    (None for an input whose call did not succeed): the function model's profile of a candidate
+    whose results were measured without ``functions=True``."""
+    m = measure(program, inputs, Config(backend="valgrind", python=python, repeat=1, timeout=timeout, functions=True))
+    if m.setup.status is not Status.OK:
+        raise CalibrationError(f"profiling the program's C functions failed to load it ({m.setup.status.value}): "
+                               f"{m.setup.message.strip()[-300:]}")
+    return [next((s.functions for s in r.samples if s.status is Status.OK), None) for r in m.inputs]

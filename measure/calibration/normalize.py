@@ -1,7 +1,10 @@
 """Normalisation into reference-platform units, and within-platform reference ratios.
 
 ``normalize(m, profile)`` divides each input's count by the profile's factor, so a count taken on
-any calibrated platform reads in units of the reference platform. The interval carries the
+any calibrated platform reads in units of the reference platform. The factor is the profile's
+model for that call: the function model where the profile chose it and the call's instructions
+per C function are known (results measured with ``functions=True`` / ``--functions``), the IPB
+model where chosen and the call's bytecodes are known, else the platform factor. The interval carries the
 factor's uncertainty (its bootstrap log SE) and, for a noisy metric, the result's own spread, added
 in log space; ``prediction`` also adds the platform x program interaction SD, the floor on how well
 one program can agree (the calibration's measured error, not the factor's).
@@ -14,11 +17,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 from ..model import Measurement, PlatformKey, Status
 from .errors import CalibrationError, MissingProfile
-from .model import IPBModel
+from .model import FunctionModel, IPBModel
 from .profile import Profile, identity
 
 Z95 = 1.959963984540054
@@ -44,7 +47,7 @@ class Normalized:
     entry: str
     platform: PlatformKey
     factor: float
-    model: str                    # "platform factor" or "per-kind factors"
+    model: str                    # "platform factor", "IPB model", "function model" (" + "-joined when mixed)
     inputs: Tuple[NormalizedInput, ...]
 
     def to_dict(self) -> Dict:
@@ -76,12 +79,18 @@ def missing_profile_message(key: PlatformKey) -> str:
             "and pass it with --profile PROFILE.json")
 
 
-def factor_for(profile: Profile, count: float, bytecodes: Optional[float] = None) -> Tuple[float, float, float, str]:
-    """(factor, its log SE, the interaction SD, the model's name) for one call on the profile's platform.
+def factor_for(profile: Profile, count: float, bytecodes: Optional[float] = None,
+               functions: Optional[Mapping[str, float]] = None) -> Tuple[float, float, float, str]:
+    """(factor, its log SE, the prediction SD, the model's name) for one call on the profile's platform.
 
-    The IPB model is used where the profile's cross-validation kept it (``fit.ipb_pays``) and the
-    call's bytecode count is known; otherwise the platform factor."""
+    The function model where the profile chose it (``fit.model``) and the call's ``functions`` are
+    known; the IPB model where its cross-validation beat the single factor (``fit.ipb_pays``) and
+    the call's bytecodes are known; otherwise the platform factor. The prediction SD is the model's
+    measured per-program error (the interaction SD for the platform factor)."""
     fit = profile.fit
+    if functions and fit.get("model") == "functions" and fit.get("functions"):
+        fm = FunctionModel.from_dict(fit["functions"])
+        return math.exp(fm.log_factor(functions)), float(fit.get("log_se", 0.0)), fm.residual_sd, "function model"
     if bytecodes and fit.get("ipb_pays") and fit.get("ipb"):
         model = IPBModel.from_dict(fit["ipb"])
         lf, se = model.log_factor(count, bytecodes)
@@ -90,11 +99,14 @@ def factor_for(profile: Profile, count: float, bytecodes: Optional[float] = None
 
 
 def normalize(m: Measurement, profile: Profile, *, bytecodes: Optional[Sequence[Optional[float]]] = None,
+              functions: Optional[Sequence[Optional[Mapping[str, float]]]] = None,
               allow_rejected: bool = False) -> Normalized:
     """``m``'s counts in reference units through ``profile`` (which must match ``m.platform``).
 
     ``bytecodes``: per input, the bytecodes the call executes (:func:`.bytecodes.count_program`);
-    with them the IPB model is used where the profile kept it. Raises MissingProfile when the
+    with them the IPB model is used where the profile kept it. ``functions``: per input, the
+    call's instructions per C function; by default those recorded in ``m`` itself (measured with
+    ``functions=True``); with them the function model is used where the profile chose it. Raises MissingProfile when the
     profile belongs to another platform, CalibrationError when its validation rejected the platform
     (unless ``allow_rejected``)."""
     if not profile.matches(m.platform):
@@ -119,7 +131,8 @@ def normalize(m: Measurement, profile: Profile, *, bytecodes: Optional[Sequence[
             continue
         count = float(r.summary(metric).median)
         ops = bytecodes[i] if bytecodes is not None and i < len(bytecodes) else None
-        factor, se_f, inter, model = factor_for(profile, count, ops)
+        fns = functions[i] if functions is not None and i < len(functions) else _recorded_functions(r)
+        factor, se_f, inter, model = factor_for(profile, count, ops, fns)
         models.add(model)
         value = count / factor
         se = math.sqrt(se_f ** 2 + _log_se(vals) ** 2)
@@ -129,6 +142,11 @@ def normalize(m: Measurement, profile: Profile, *, bytecodes: Optional[Sequence[
                                    (value * math.exp(-Z95 * sp), value * math.exp(Z95 * sp))))
     return Normalized(m.program, m.entry, m.platform, float(profile.fit["factor"]),
                       " + ".join(sorted(models)) or "platform factor", tuple(out))
+
+
+def _recorded_functions(r) -> Optional[Dict[str, int]]:
+    """The first ok sample's instructions per function (deterministic backends repeat them exactly)."""
+    return next((s.functions for s in r.samples if s.status is Status.OK and s.functions), None)
 
 
 def normalize_all(measurements: Sequence[Measurement], profiles: Sequence[Profile], *,

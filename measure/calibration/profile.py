@@ -94,7 +94,8 @@ def from_dict(doc: Any, source: str = "<profile>") -> Profile:
     check_schema(doc, f"calibration-{SCHEMA_VERSION}", f"{source} is not a measure calibration profile (version {SCHEMA_VERSION})",
                  "Make one with `measure calibrate --out FILE`.", ProfileError)
     progs = {n: ProgramCounts(name=n, kind=c["kind"], digest=c["digest"], status=c["status"], values=c["values"],
-                              output=c.get("output", ""), reason=c.get("reason", ""), bytecodes=c.get("bytecodes"))
+                              output=c.get("output", ""), reason=c.get("reason", ""), bytecodes=c.get("bytecodes"),
+                              functions=c.get("functions"))
              for n, c in doc["programs"].items()}
     return Profile(platform=PlatformKey(**doc["platform"]), metric=doc["metric"], programs=progs, fit=doc["fit"],
                    config=doc["config"], reference=doc.get("reference"), engine_version=doc["engine_version"],
@@ -142,7 +143,8 @@ def identity_fit(n_programs: int) -> Dict[str, Any]:
     """The fit of the reference platform against itself: factor 1, no uncertainty."""
     return {"method": "identity", "factor": 1.0, "ci": [1.0, 1.0], "confidence": 0.95, "log_se": 0.0,
             "n_programs": n_programs, "interaction_sd": 0.0, "alternatives": {}, "mixedlm_interaction_sd": None,
-            "lopo": None, "kind_factors": {}, "ipb": None, "ipb_lopo": None, "ipb_pays": False, "skipped": [],
+            "lopo": None, "kind_factors": {}, "ipb": None, "ipb_lopo": None, "ipb_pays": False, "model": "factor",
+            "functions": None, "functions_lopo": None, "skipped": [],
             "programs": []}
 
 
