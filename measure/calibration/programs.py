@@ -22,7 +22,7 @@ from typing import List, Optional, Sequence, Tuple
 from ..errors import InputFileError
 from ..model import Input, Program
 
-SUITE_VERSION = 1  # bump when a suite program or its arguments change: profiles of other versions are refused
+SUITE_VERSION = 2  # bump when a suite program or its arguments change: profiles of other versions are refused
 
 
 @dataclass(frozen=True)
