@@ -9,7 +9,7 @@ from typing import Callable, Dict, Optional, Sequence, Union
 
 from .collect import Collection, collect
 from .errors import CalibrationError, ProfileError
-from .model import Fit, fit_platform, rms_log
+from .model import Fit, fit_platform, mean_abs_log, rms_log
 from .profile import Profile, from_collection, identity_fit, reference_profile
 from .programs import CalibrationProgram, load_directory, select, suite
 from .validate import validate
@@ -18,7 +18,8 @@ Progress = Optional[Callable[[str], None]]
 
 
 def cv_to_dict(cv) -> Dict:
-    return {"median": cv.median, "p90": cv.p90, "worst": cv.worst, "rms_log": rms_log(cv), "errors": cv.errors}
+    return {"median": cv.median, "p90": cv.p90, "worst": cv.worst, "rms_log": rms_log(cv),
+            "mean_abs_log": mean_abs_log(cv), "errors": cv.errors}
 
 
 def fit_to_dict(fit: Fit, skipped: Sequence[str]) -> Dict:
