@@ -45,17 +45,20 @@ def heldout_of(p):
 
 def pair_figures(a, b, kinds):
     """Fit A against B on the suite; normalise A's held-out counts into B's units."""
-    fit = fit_platform(a.per_process, b.per_process, kinds, bytecodes={n: c.bytecodes for n, c in a.programs.items()
-                                                                         if c.bytecodes})
+    fit = fit_platform(a.per_process, b.per_process, kinds,
+                       bytecodes={n: c.bytecodes for n, c in a.programs.items() if c.bytecodes},
+                       functions={n: c.functions for n, c in a.programs.items() if c.functions})
     ha, hb = heldout_of(a), heldout_of(b)
     names = sorted(set(ha) & set(hb))
     out = {"fit": fit}
-    for model in ("factor", "ipb"):
+    for model in ("factor", "ipb", "functions"):
         pred = {}
         for n in names:
             y = ha[n]["count"]
             if model == "ipb" and fit.ipb is not None:
                 f = math.exp(fit.ipb.log_factor(y, ha[n]["bytecodes"])[0])
+            elif model == "functions" and fit.functions is not None and ha[n].get("functions"):
+                f = math.exp(fit.functions.log_factor(ha[n]["functions"]))
             else:
                 f = fit.factor.value
             pred[n] = y / f
@@ -81,32 +84,32 @@ def main(directory: str) -> None:
           f"{len(P.load_directory(HELDOUT))} held-out programs\n")
 
     print("## Each platform against the reference (the profile's own fit and validation)\n")
-    print("| platform | factor [95 % CI] | interaction SD | LOPO median / worst (factor) | LOPO median / worst (IPB) "
-          "| IPB used | held-out median / worst | Spearman / Kendall | verdict |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| platform | factor [95 % CI] | interaction SD | LOPO median / worst: factor | IPB | functions "
+          "| model used | held-out median / worst | Spearman / Kendall | verdict |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for l in labels:
         p = profiles[l]
         f, v = p.fit, p.validation or {}
-        lo, il = f.get("lopo") or {}, f.get("ipb_lopo") or {}
-        print(f"| {l} | {f['factor']:.4f} [{f['ci'][0]:.4f}, {f['ci'][1]:.4f}] | {f['interaction_sd']:.4f} | "
-              f"{100 * lo.get('median', 0):.1f} % / {100 * lo.get('worst', 0):.1f} % | "
-              f"{100 * il.get('median', 0):.1f} % / {100 * il.get('worst', 0):.1f} % | {'yes' if f.get('ipb_pays') else 'no'} | "
+        cvs = [f.get(k) or {} for k in ("lopo", "ipb_lopo", "functions_lopo")]
+        print(f"| {l} | {f['factor']:.4f} [{f['ci'][0]:.4f}, {f['ci'][1]:.4f}] | {f['interaction_sd']:.4f} | " +
+              " | ".join(f"{100 * c.get('median', 0):.1f} % / {100 * c.get('worst', 0):.1f} %" for c in cvs) +
+              f" | {f.get('model', 'factor')} | "
               f"{100 * v.get('median_error', 0):.1f} % / {100 * v.get('worst_error', 0):.1f} % | "
               f"{v.get('spearman', float('nan')):.3f} / {v.get('kendall', float('nan')):.3f} | {v.get('verdict', '-')} |")
 
     print("\n## Every platform pair: A's held-out counts normalised into B's units\n")
-    print("Model: OLS on the suite counts of A against B; the IPB model where its LOPO error beats the single "
-          "factor (the rule `measure calibrate` applies), else the platform factor.\n")
+    print("Models fitted on the suite counts of A against B; the one with the lowest leave-one-program-out error "
+          "is used (the rule `measure calibrate` applies).\n")
     print("| A -> B | factor | model used | held-out median / worst | worst program | Spearman / Kendall "
-          "| platform factor alone: median / worst |")
-    print("|---|---|---|---|---|---|---|")
+          "| factor alone: median / worst | IPB alone | function model alone |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for a, b in itertools.permutations(labels, 2):
         r = pair_figures(profiles[a], profiles[b], kinds)
-        used = "IPB" if r["fit"].ipb_pays else "factor"
-        u, fa = r["ipb" if r["fit"].ipb_pays else "factor"], r["factor"]
+        used = r["fit"].model
+        u = r[used]
+        alone = " | ".join(f"{100 * r[m]['median']:.1f} % / {100 * r[m]['worst']:.1f} %" for m in ("factor", "ipb", "functions"))
         print(f"| {a} -> {b} | {r['fit'].factor.value:.4f} | {used} | {100 * u['median']:.1f} % / {100 * u['worst']:.1f} % | "
-              f"{u['worst_program']} | {u['spearman']:.3f} / {u['kendall']:.3f} | "
-              f"{100 * fa['median']:.1f} % / {100 * fa['worst']:.1f} % |")
+              f"{u['worst_program']} | {u['spearman']:.3f} / {u['kendall']:.3f} | {alone} |")
 
     print("\n## Within-platform reference ratios (candidate / reference solution, same platform)\n")
     held = P.load_directory(HELDOUT)
