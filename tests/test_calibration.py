@@ -213,6 +213,26 @@ def test_the_function_models_cross_validation_is_nested_and_beats_the_factor_on_
     assert fit.model == "functions"
 
 
+def test_a_function_that_is_only_a_sliver_of_cheap_programs_does_not_come_out_cheap():
+    """Slicing costs 1.33x here but appears only as 10 % of three set-building programs (0.74x): a
+    candidate spent in slicing must not be predicted cheaper than the platform factor says."""
+    gain = {"eval": 0.9, "slice": 1.33, "set": 0.74}
+
+    def prog(shares, total=10_000_000):
+        tgt = {f: round(total * w * gain[f]) for f, w in shares.items()}
+        return float(total), float(sum(tgt.values())), tgt
+
+    ref, tgt, fns = {}, {}, {}
+    suite = [{"eval": 1.0}] * 6 + [{"set": 0.6, "eval": 0.3, "slice": 0.1}] * 3
+    for i, shares in enumerate(suite):
+        ref[f"p{i}"], tgt[f"p{i}"], fns[f"p{i}"] = prog(shares)
+    model, _ = fit_functions(tgt, ref, fns, sorted(ref))
+    r, t, f = prog({"slice": 0.8, "eval": 0.2})
+    by_function = abs(t * model.reference_per_unit(f) / r - 1)
+    by_factor = abs(t * model.h0 / r - 1)
+    assert by_function <= by_factor
+
+
 def test_a_call_in_functions_the_suite_never_ran_gets_the_platform_factor():
     m = FunctionModel(h0=1.1, lam=0.01, coef={"list_contains [x]": 0.4}, residual_sd=0.02)
     assert m.reference_per_unit({"unseen [y]": 1000}) == pytest.approx(1.1)

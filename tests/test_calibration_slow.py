@@ -51,13 +51,14 @@ def test_the_reference_interpreter_reproduces_the_shipped_reference_counts_exact
 
 
 def test_debian_3_11_normalised_to_the_reference_agrees_on_held_out_programs():
-    """The issue's acceptance: median <= 5 %, Spearman >= 0.97. The worst case is reported by
-    benchmarks/calibration_report.py; a platform beyond the worst-case threshold must be flagged."""
+    """The issue's acceptance: held-out median <= 5 %, worst <= 15 %, Spearman >= 0.97, with the
+    function model (the one Debian's profile chooses by cross-validation)."""
     py = _python("debian-3.11.2")
     p = calibrate(python=py)
+    assert p.fit["model"] == "functions"
     v, norm, ref, _ = validate_profile(p, HELDOUT, python=py)
     assert v.n >= 12
     assert v.median_error <= THRESHOLDS["heldout_median"]
+    assert v.worst_error <= THRESHOLDS["heldout_worst"]
     assert v.spearman >= THRESHOLDS["spearman"]
-    if v.worst_error > THRESHOLDS["heldout_worst"]:
-        assert v.verdict == "rejected" and any("worst" in r for r in v.reasons)
+    assert v.verdict == "accepted"
