@@ -443,6 +443,24 @@ def test_cli_normalize_prints_reference_units_with_a_profile(tmp_path):
     assert json.loads(out.stdout)["results"][0]["inputs"][0]["value"] == pytest.approx(1_000_000)
 
 
+def test_cli_normalize_uses_the_function_model_for_results_recorded_with_functions(tmp_path):
+    from measure.results import save as save_results
+    ref, tgt, fns = function_suite()
+    c = Collection(KEY_B, "instructions", {n: ProgramCounts(n, "x", "d" + n, "ok", [[int(tgt[n])]], "out",
+                                                            functions=fns[n]) for n in ref}, {"backend": "valgrind"})
+    reference = make_profile(Collection(KEY_A, "instructions", counts(ref), {"backend": "valgrind"}), None)
+    save(make_profile(c, reference, n_boot=50), tmp_path / "p.json")
+    r, t, f = mixed_program({"eval": 0.1, "list_contains": 0.9})
+    m = Measurement("cand", "f", KEY_B, {"repeat": 1}, Sample(Status.OK, instructions=10),
+                    (InputResult(0, None, Status.OK, (Sample(Status.OK, instructions=int(t), functions=f),)),))
+    save_results(m, tmp_path / "b.json")
+    out = cli("normalize", str(tmp_path / "b.json"), "--profile", str(tmp_path / "p.json"), "--json")
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout)["results"][0]
+    assert doc["model"] == "function model"
+    assert doc["inputs"][0]["value"] == pytest.approx(r, rel=0.03)
+
+
 def test_cli_calibrate_with_a_bad_reference_profile_exits_2(tmp_path):
     (tmp_path / "r.json").write_text("{}")
     out = cli("calibrate", "--reference", str(tmp_path / "r.json"), "--programs", "bigint")

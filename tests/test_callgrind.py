@@ -9,6 +9,7 @@ from measure import Config, Program, measure
 from measure.backends.callgrind import function_key, parse
 from measure.backends.timer import TimeBackend
 from measure.errors import ConfigError
+from measure.results import load, save
 
 # A dump in callgrind's format, written for these tests: compressed names, a call whose inclusive
 # cost line must not count as the caller's own, a sub-position line, and code without a symbol.
@@ -91,3 +92,11 @@ def test_functions_need_the_valgrind_backend():
         Config(backend="time", functions=True)
     with pytest.raises(ConfigError, match="valgrind"):
         measure(SCAN, [[4]], Config(backend="auto", functions=True, python=sys.executable), backend=TimeBackend())
+
+
+def test_recorded_functions_survive_a_results_file(valgrind, tmp_path):
+    m = measure(SCAN, [[4]], Config(backend="valgrind", repeat=1, functions=True))
+    save(m, tmp_path / "r.json")
+    back = load(tmp_path / "r.json")
+    assert back.inputs[0].samples[0].functions == m.inputs[0].samples[0].functions
+    assert back.config["functions"] is True
