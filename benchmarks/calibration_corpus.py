@@ -28,9 +28,8 @@ import numpy as np
 
 from measure import Config, measure
 from measure.calibration.bytecodes import count_suite
-from measure.calibration.collect import trim_functions
 from measure.calibration.errors import CalibrationError
-from measure.calibration.model import FunctionModel, IPBModel
+from measure.calibration.model import FunctionModel, IPBModel, trim_functions
 from measure.calibration.profile import load
 from measure.calibration.programs import CalibrationProgram, bundle
 from measure.calibration.validate import rank_agreement

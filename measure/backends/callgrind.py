@@ -8,8 +8,9 @@ line (``<position> <Ir>``) adds to the current function's *self* cost, except th
 (``+n``, ``-n``, ``*``) is accepted too.
 
 Function keys are ``name [object]`` with the object's base name (paths differ between installs;
-the base name does not); callgrind's recursion levels (``fn'2``) are pooled with the function. Code without a symbol (a stripped binary: Debian's ``python3.11``)
-is named by callgrind after its address. The address is kept where it is stable: in a
+the base name does not); callgrind's recursion levels (``fn'2``) are pooled with the function.
+Code without a symbol (a stripped binary: Debian's ``python3.11``) is named by callgrind after
+its address. The address is kept where it is stable: in a
 non-PIE executable, which always loads at its link address. In anything else the load base
 depends on what was mapped before it, so such code is pooled as ``? [object]``.
 """

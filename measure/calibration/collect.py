@@ -17,32 +17,10 @@ from ..model import Config, Measurement, PlatformKey, Status
 from ..platform import base_environment, resolve_interpreter
 from ..run import measure
 from .errors import CalibrationError
+from .model import trim_functions
 from .programs import CalibrationProgram, bundle
 
 METRIC_OF_BACKEND = {"valgrind": "instructions", "perf": "instructions", "time": "task_clock_ns"}
-#: Functions below this share of a program's instructions are pooled as ``(other)`` in a profile.
-MIN_FUNCTION_SHARE = 1e-4
-OTHER = "(other)"
-
-
-def trim_functions(functions: Optional[Dict[str, int]], min_share: float = MIN_FUNCTION_SHARE
-                   ) -> Optional[Dict[str, int]]:
-    """Keep the functions with at least ``min_share`` of the instructions; pool the rest as ``(other)``
-    (together at most a few tenths of a percent: they cannot move a prediction, and a profile stays
-    small). The total is unchanged."""
-    if not functions:
-        return None
-    total = sum(functions.values())
-    out: Dict[str, int] = {}
-    rest = 0
-    for k, v in sorted(functions.items()):
-        if v >= min_share * total:
-            out[k] = v
-        else:
-            rest += v
-    if rest:
-        out[OTHER] = out.get(OTHER, 0) + rest
-    return out
 
 
 @dataclass(frozen=True)

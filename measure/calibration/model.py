@@ -315,6 +315,31 @@ FUNCTION_LAMBDAS = tuple(10.0 ** (e / 2) for e in range(-8, 5))
 Functions = Mapping[str, Mapping[str, float]]     # program -> function key -> instructions
 
 
+#: Functions below this share of a program's instructions are pooled as ``(other)`` in a profile.
+MIN_FUNCTION_SHARE = 1e-4
+OTHER = "(other)"
+
+
+def trim_functions(functions: Optional[Dict[str, int]], min_share: float = MIN_FUNCTION_SHARE
+                   ) -> Optional[Dict[str, int]]:
+    """Keep the functions with at least ``min_share`` of the instructions; pool the rest as ``(other)``
+    (together at most a few tenths of a percent: they cannot move a prediction, and a profile stays
+    small). The total is unchanged."""
+    if not functions:
+        return None
+    total = sum(functions.values())
+    out: Dict[str, int] = {}
+    rest = 0
+    for k, v in sorted(functions.items()):
+        if v >= min_share * total:
+            out[k] = v
+        else:
+            rest += v
+    if rest:
+        out[OTHER] = out.get(OTHER, 0) + rest
+    return out
+
+
 def function_shares(functions: Mapping[str, float]) -> Dict[str, float]:
     """Each function's share of a call's instructions (shares sum to 1; empty for an empty profile)."""
     total = float(sum(v for v in functions.values() if v > 0))
@@ -344,8 +369,10 @@ class FunctionModel:
 
     def reference_per_unit(self, functions: Mapping[str, float]) -> float:
         """Reference units per unit here for a call with these instructions per function, clipped to
-        [h0 / 4, 4 h0] (a guard against a wild extrapolation, far outside anything the suite shows)."""
-        return _clip(self.h0 + sum(w * self.coef.get(f, 0.0) for f, w in function_shares(functions).items()), self.h0)
+        [h0 / 4, 4 h0] (a guard against a wild extrapolation, far outside anything the suite shows).
+        The call's functions are trimmed as the suite's were (:func:`trim_functions`)."""
+        shares = function_shares(trim_functions(functions) or {})
+        return _clip(self.h0 + sum(w * self.coef.get(f, 0.0) for f, w in shares.items()), self.h0)
 
     def log_factor(self, functions: Mapping[str, float]) -> float:
         """log of this platform's factor (its units per reference unit) for such a call."""
@@ -353,7 +380,7 @@ class FunctionModel:
 
     def coverage(self, functions: Mapping[str, float]) -> float:
         """The share of a call's instructions in functions the suite ran (the model knows them)."""
-        return sum(w for f, w in function_shares(functions).items() if f in self.coef)
+        return sum(w for f, w in function_shares(trim_functions(functions) or {}).items() if f in self.coef)
 
     def to_dict(self) -> Dict:
         return {"h0": self.h0, "lam": self.lam, "residual_sd": self.residual_sd,

@@ -4,10 +4,10 @@
 any calibrated platform reads in units of the reference platform. The factor is the profile's
 model for that call: the function model where the profile chose it and the call's instructions
 per C function are known (results measured with ``functions=True`` / ``--functions``), the IPB
-model where chosen and the call's bytecodes are known, else the platform factor. The interval carries the
-factor's uncertainty (its bootstrap log SE) and, for a noisy metric, the result's own spread, added
-in log space; ``prediction`` also adds the platform x program interaction SD, the floor on how well
-one program can agree (the calibration's measured error, not the factor's).
+model where chosen and the call's bytecodes are known, else the platform factor. The interval
+carries the factor's uncertainty (its bootstrap log SE) and, for a noisy metric, the result's own
+spread, added in log space; ``prediction`` also adds the model's measured per-program error (the
+platform x program interaction SD for the factor, the LOPO RMS for the other models).
 
 ``reference_ratio(candidate, reference)`` is the score that needs no calibration: candidate count
 over reference-solution count, both on one platform. Across platforms both are refused without
@@ -106,9 +106,9 @@ def normalize(m: Measurement, profile: Profile, *, bytecodes: Optional[Sequence[
     ``bytecodes``: per input, the bytecodes the call executes (:func:`.bytecodes.count_program`);
     with them the IPB model is used where the profile kept it. ``functions``: per input, the
     call's instructions per C function; by default those recorded in ``m`` itself (measured with
-    ``functions=True``); with them the function model is used where the profile chose it. Raises MissingProfile when the
-    profile belongs to another platform, CalibrationError when its validation rejected the platform
-    (unless ``allow_rejected``)."""
+    ``functions=True``); with them the function model is used where the profile chose it. Raises
+    MissingProfile when the profile belongs to another platform, CalibrationError when its
+    validation rejected the platform (unless ``allow_rejected``)."""
     if not profile.matches(m.platform):
         diff = [f for f, a, b in zip(("backend", "isa", "cpu_model", "implementation", "python_version",
                                       "python_build", "engine_version"), identity(m.platform), identity(profile.platform))
