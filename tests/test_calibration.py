@@ -23,8 +23,8 @@ from measure.calibration import programs as P
 from measure.calibration.calibrate import check_against_reference, make_profile
 from measure.calibration.collect import Collection, ProgramCounts, collect
 from measure.calibration.errors import CalibrationError, MissingProfile, ProfileError
-from measure.calibration.model import (FunctionModel, IPBModel, fit_functions, bootstrap_factor, fit_ipb, fit_mixedlm, fit_ols, fit_platform,
-                                       fit_rlm, lopo)
+from measure.calibration.model import (FunctionModel, IPBModel, bootstrap_factor, fit_functions, fit_ipb, fit_mixedlm,
+                                       fit_ols, fit_platform, fit_rlm, lopo)
 from measure.calibration.normalize import normalize, normalize_all, reference_ratio
 from measure.calibration.profile import from_dict, load, reference_profile, save
 from measure.calibration.validate import THRESHOLDS, validate
@@ -194,6 +194,21 @@ def function_suite(n=20, seed=5):
     return ref, tgt, fns
 
 
+def function_profile():
+    """A profile of KEY_B, whose suite (with instructions per function) follows GAIN."""
+    ref, tgt, fns = function_suite()
+    c = Collection(KEY_B, "instructions", {n: ProgramCounts(n, "x", "d" + n, "ok", [[int(tgt[n])]], "out",
+                                                            functions=fns[n]) for n in ref}, {"backend": "valgrind"})
+    reference = make_profile(Collection(KEY_A, "instructions", counts(ref), {"backend": "valgrind"}), None)
+    return make_profile(c, reference, n_boot=50)
+
+
+def measurement_with_functions(count, functions):
+    sample = Sample(Status.OK, instructions=int(count), functions=functions)
+    return Measurement("cand", "f", KEY_B, {"repeat": 1}, Sample(Status.OK, instructions=10),
+                       (InputResult(0, None, Status.OK, (sample,)),))
+
+
 def test_the_function_model_predicts_a_program_spent_in_one_c_function_where_one_factor_cannot():
     ref, tgt, fns = function_suite()
     model, cv = fit_functions(tgt, ref, fns, sorted(ref))
@@ -323,17 +338,10 @@ def test_normalize_divides_by_the_factor_and_carries_its_interval():
 
 
 def test_normalize_uses_the_function_model_with_the_functions_recorded_in_the_results():
-    ref, tgt, fns = function_suite()
-    c = Collection(KEY_B, "instructions", {n: ProgramCounts(n, "x", "d" + n, "ok", [[int(tgt[n])]], "out",
-                                                            functions=fns[n]) for n in ref}, {"backend": "valgrind"})
-    reference = make_profile(Collection(KEY_A, "instructions", counts(ref), {"backend": "valgrind"}), None)
-    p = make_profile(c, reference, n_boot=50)
+    p = function_profile()
     assert p.fit["model"] == "functions"
     r, t, f = mixed_program({"eval": 0.1, "list_contains": 0.9})
-    sample = Sample(Status.OK, instructions=int(t), functions=f)
-    m = Measurement("cand", "f", KEY_B, {"repeat": 1}, Sample(Status.OK, instructions=10),
-                    (InputResult(0, None, Status.OK, (sample,)),))
-    n = normalize(m, p)
+    n = normalize(measurement_with_functions(t, f), p)
     assert n.model == "function model"
     assert n.inputs[0].value == pytest.approx(r, rel=0.03)
     plain = normalize(measurement(KEY_B, [int(t)]), p)     # no functions recorded: the platform factor
@@ -445,15 +453,9 @@ def test_cli_normalize_prints_reference_units_with_a_profile(tmp_path):
 
 def test_cli_normalize_uses_the_function_model_for_results_recorded_with_functions(tmp_path):
     from measure.results import save as save_results
-    ref, tgt, fns = function_suite()
-    c = Collection(KEY_B, "instructions", {n: ProgramCounts(n, "x", "d" + n, "ok", [[int(tgt[n])]], "out",
-                                                            functions=fns[n]) for n in ref}, {"backend": "valgrind"})
-    reference = make_profile(Collection(KEY_A, "instructions", counts(ref), {"backend": "valgrind"}), None)
-    save(make_profile(c, reference, n_boot=50), tmp_path / "p.json")
+    save(function_profile(), tmp_path / "p.json")
     r, t, f = mixed_program({"eval": 0.1, "list_contains": 0.9})
-    m = Measurement("cand", "f", KEY_B, {"repeat": 1}, Sample(Status.OK, instructions=10),
-                    (InputResult(0, None, Status.OK, (Sample(Status.OK, instructions=int(t), functions=f),)),))
-    save_results(m, tmp_path / "b.json")
+    save_results(measurement_with_functions(t, f), tmp_path / "b.json")
     out = cli("normalize", str(tmp_path / "b.json"), "--profile", str(tmp_path / "p.json"), "--json")
     assert out.returncode == 0, out.stderr
     doc = json.loads(out.stdout)["results"][0]
