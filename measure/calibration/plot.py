@@ -16,7 +16,7 @@ def plot_normalized(normalized: Mapping[str, float], reference: Mapping[str, flo
     import matplotlib.pyplot as plt
     import numpy as np
 
-    sets = [(normalized, reference, "o", "suite", "tab:blue"),
+    sets = [(normalized, reference, "o", "suite (each left out of its fit)", "tab:blue"),
             (heldout or {}, heldout_reference or {}, "x", "held-out", "tab:orange")]
     rows = []
     fig, (ax, bx) = plt.subplots(1, 2, figsize=(13, 7), dpi=100, gridspec_kw={"width_ratios": [1, 1]})
