@@ -6,8 +6,9 @@ model for that call: the function model where the profile chose it and the call'
 per C function are known (results measured with ``functions=True`` / ``--functions``), the IPB
 model where chosen and the call's bytecodes are known, else the platform factor. The interval
 carries the factor's uncertainty (its bootstrap log SE) and, for a noisy metric, the result's own
-spread, added in log space; ``prediction`` also adds the model's measured per-program error (the
-platform x program interaction SD for the factor, the LOPO RMS for the other models).
+spread, added in log space; ``prediction`` also adds the model's per-program error (the platform x
+program interaction SD for the factor, the residual SD for IPB, the nested-LOPO RMS for the
+function model).
 
 ``reference_ratio(candidate, reference)`` is the score that needs no calibration: candidate count
 over reference-solution count, both on one platform. Across platforms both are refused without
@@ -86,7 +87,7 @@ def factor_for(profile: Profile, count: float, bytecodes: Optional[float] = None
     The function model where the profile chose it (``fit.model``) and the call's ``functions`` are
     known; the IPB model where its cross-validation beat the single factor (``fit.ipb_pays``) and
     the call's bytecodes are known; otherwise the platform factor. The prediction SD is the model's
-    measured per-program error (the interaction SD for the platform factor)."""
+    per-program error (see the module docstring)."""
     fit = profile.fit
     if functions and fit.get("model") == "functions" and fit.get("functions"):
         fm = FunctionModel.from_dict(fit["functions"])
