@@ -191,16 +191,18 @@ def _print_normalized(args, out) -> int:
     for n in out:
         print(f"{n.program}.{n.entry}  {n.platform.label()}  factor {n.factor:.4f}  ({n.model})  "
               f"-> reference units ({REFERENCE_DESCRIPTION})")
-        rows = [("input", "status", "count", "reference units", "95 % CI", "prediction")]
+        rows = [("input", "status", "count", "reference units", "95 % CI", "prediction", "suite coverage")]
         for i in n.inputs:
             if i.value is None:
-                rows.append((i.name or str(i.index), i.status, "-", "-", "", ""))
+                rows.append((i.name or str(i.index), i.status, "-", "-", "", "", ""))
             else:
                 rows.append((i.name or str(i.index), i.status, f"{i.count:,.0f}", f"{i.value:,.0f}",
-                             f"[{i.ci[0]:,.0f} – {i.ci[1]:,.0f}]", f"[{i.prediction[0]:,.0f} – {i.prediction[1]:,.0f}]"))
-        w = [max(len(r[k]) for r in rows) for k in range(6)]
+                             f"[{i.ci[0]:,.0f} – {i.ci[1]:,.0f}]", f"[{i.prediction[0]:,.0f} – {i.prediction[1]:,.0f}]",
+                             "" if i.coverage is None else f"{100 * i.coverage:.1f} %"))
+        k_cols = 7 if any(r[6] for r in rows[1:]) else 6
+        w = [max(len(r[k]) for r in rows) for k in range(k_cols)]
         for r in rows:
-            print("  ".join(r[k].rjust(w[k]) if k in (2, 3) else r[k].ljust(w[k]) for k in range(6)).rstrip())
+            print("  ".join(r[k].rjust(w[k]) if k in (2, 3, 6) else r[k].ljust(w[k]) for k in range(k_cols)).rstrip())
     return 0
 
 

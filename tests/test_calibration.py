@@ -344,8 +344,10 @@ def test_normalize_uses_the_function_model_with_the_functions_recorded_in_the_re
     n = normalize(measurement_with_functions(t, f), p)
     assert n.model == "function model"
     assert n.inputs[0].value == pytest.approx(r, rel=0.03)
+    assert n.inputs[0].coverage == pytest.approx(1.0)
     plain = normalize(measurement(KEY_B, [int(t)]), p)     # no functions recorded: the platform factor
     assert plain.model == "platform factor" and abs(plain.inputs[0].value / r - 1) > 0.15
+    assert plain.inputs[0].coverage is None
 
 
 def test_normalize_with_the_profile_of_another_platform_names_the_missing_profile():

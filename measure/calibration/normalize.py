@@ -31,7 +31,10 @@ Z95 = 1.959963984540054
 @dataclass(frozen=True)
 class NormalizedInput:
     """One input in reference units: ``value`` with ``ci`` (factor and measurement uncertainty) and
-    ``prediction`` (plus the interaction SD). None for an input without an ok count."""
+    ``prediction`` (plus the model's per-program error). None for an input without an ok count.
+    ``coverage`` (function model only): the share of the call's instructions in C functions the
+    calibration suite ran; the rest is normalised by the platform-wide ``h0``, so a low coverage
+    says the prediction rests on code no calibration has seen."""
 
     index: int
     name: Optional[str]
@@ -40,6 +43,7 @@ class NormalizedInput:
     value: Optional[float]
     ci: Optional[Tuple[float, float]]
     prediction: Optional[Tuple[float, float]]
+    coverage: Optional[float] = None
 
 
 @dataclass(frozen=True)
@@ -138,9 +142,11 @@ def normalize(m: Measurement, profile: Profile, *, bytecodes: Optional[Sequence[
         value = count / factor
         se = math.sqrt(se_f ** 2 + _log_se(vals) ** 2)
         sp = math.sqrt(se ** 2 + inter ** 2)
+        coverage = FunctionModel.from_dict(profile.fit["functions"]).coverage(fns) \
+            if model == "function model" else None
         out.append(NormalizedInput(r.index, r.name, r.status.value, count, value,
                                    (value * math.exp(-Z95 * se), value * math.exp(Z95 * se)),
-                                   (value * math.exp(-Z95 * sp), value * math.exp(Z95 * sp))))
+                                   (value * math.exp(-Z95 * sp), value * math.exp(Z95 * sp)), coverage))
     return Normalized(m.program, m.entry, m.platform, float(profile.fit["factor"]),
                       " + ".join(sorted(models)) or "platform factor", tuple(out))
 
