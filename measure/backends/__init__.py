@@ -9,7 +9,6 @@ from __future__ import annotations
 import ctypes
 import glob
 import os
-import re
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from typing import List, Optional, Tuple
 from ..errors import BackendUnavailable, MeasureError
 from ..platform import base_environment
 from .base import Backend, Counts
+from .callgrind import parse
 from .perf import PerfBackend
 from .timer import TimeBackend
 from .valgrind import ValgrindBackend
@@ -92,15 +92,14 @@ def _valgrind_self_test(backend: ValgrindBackend, python: str) -> SelfTest:
             return SelfTest("valgrind", False, expected, None, f"valgrind did not run: {exc}")
         counts = {}
         for path in glob.glob(os.path.join(d, "st.*")):
-            text = open(path, "rb").read()
-            trig = re.search(rb"Client Request: (\S+)", text)
-            summ = re.search(rb"^summary:\s+(\d+)", text, re.M)
-            if trig and summ:
-                counts[trig.group(1)] = int(summ.group(1))
-        if b"a" not in counts or b"b" not in counts:
+            with open(path, "rb") as f:
+                dump = parse(f.read(), functions=False)
+            if dump.trigger and dump.total is not None:
+                counts[dump.trigger] = dump.total
+        if "a" not in counts or "b" not in counts:
             return SelfTest("valgrind", False, expected, None,
                             f"callgrind wrote no region dumps (exit {proc.returncode}): {proc.stderr.strip()[-300:]}")
-    measured = counts[b"b"] - counts[b"a"]
+    measured = counts["b"] - counts["a"]
     ok = measured == expected
     return SelfTest("valgrind", ok, expected, measured, "" if ok else "callgrind miscounts a known loop")
 
