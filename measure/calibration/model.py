@@ -419,18 +419,19 @@ def _ridge(w: np.ndarray, y: np.ndarray, lam: float) -> Tuple[float, np.ndarray]
     return h0, (ws.T @ alpha) * m
 
 
-def _lopo_log_errors(w: np.ndarray, y: np.ndarray, lam: float) -> np.ndarray:
-    """log(observed / predicted) reference units per unit of each program left out of a fit on the others."""
-    out = np.empty(len(y))
-    for i in range(len(y)):
-        keep = np.arange(len(y)) != i
-        h0, coef = _ridge(w[keep], y[keep], lam)
-        out[i] = math.log(y[i] / _clip(h0 + w[i] @ coef, h0))
-    return out
+def _left_out(w: np.ndarray, y: np.ndarray, i: int, lam: Optional[float] = None) -> float:
+    """Program i's reference units per unit, predicted by a fit on the other programs (penalty
+    ``lam``, or chosen on the others by their own leave-one-out when None)."""
+    keep = np.arange(len(y)) != i
+    h0, coef = _ridge(w[keep], y[keep], _choose_lambda(w[keep], y[keep]) if lam is None else lam)
+    return _clip(h0 + w[i] @ coef, h0)
 
 
 def _choose_lambda(w: np.ndarray, y: np.ndarray) -> float:
-    return min(FUNCTION_LAMBDAS, key=lambda lam: float(np.mean(np.abs(_lopo_log_errors(w, y, lam)))))
+    """The penalty with the lowest leave-one-out mean |log error|."""
+    def cost(lam: float) -> float:
+        return float(np.mean([abs(math.log(y[i] / _left_out(w, y, i, lam))) for i in range(len(y))]))
+    return min(FUNCTION_LAMBDAS, key=cost)
 
 
 def fit_functions(target: Counts, reference: Counts, functions: Functions, names: Sequence[str]
@@ -449,12 +450,7 @@ def fit_functions(target: Counts, reference: Counts, functions: Functions, names
     y = np.array([reference[b] / target[b] for b in names])
     lam = _choose_lambda(w, y)
     h0, coef = _ridge(w, y, lam)
-    errs = {}
-    for i, b in enumerate(names):
-        keep = np.arange(len(names)) != i
-        h, c = _ridge(w[keep], y[keep], _choose_lambda(w[keep], y[keep]))
-        errs[b] = float(_clip(h + w[i] @ c, h) / y[i] - 1)
-    cv = CrossValidation(errs)
+    cv = CrossValidation({b: float(_left_out(w, y, i) / y[i] - 1) for i, b in enumerate(names)})
     model = FunctionModel(h0, lam, {k: float(v) for k, v in zip(keys, coef)}, rms_log(cv))
     return model, cv
 
