@@ -120,8 +120,7 @@ def validate_profile(profile: Profile, heldout: Union[str, Path], *, reference_c
 
 def used_lopo(fit: Dict) -> Dict:
     """The cross-validation of the model the profile uses (``fit.model``)."""
-    model = fit.get("model") or ("ipb" if fit.get("ipb_pays") else "factor")
-    return fit.get({"factor": "lopo", "ipb": "ipb_lopo", "functions": "functions_lopo"}[model]) or {}
+    return fit.get({"factor": "lopo", "ipb": "ipb_lopo", "functions": "functions_lopo"}[fit.get("model", "factor")]) or {}
 
 
 def stored_heldout_counts(progs: Sequence[CalibrationProgram]) -> Dict[str, float]:

@@ -85,8 +85,10 @@ def missing_profile_message(key: PlatformKey) -> str:
 
 
 def factor_for(profile: Profile, count: float, bytecodes: Optional[float] = None,
-               functions: Optional[Mapping[str, float]] = None) -> Tuple[float, float, float, str]:
-    """(factor, its log SE, the prediction SD, the model's name) for one call on the profile's platform.
+               functions: Optional[Mapping[str, float]] = None
+               ) -> Tuple[float, float, float, str, Optional[float]]:
+    """(factor, its log SE, the prediction SD, the model's name, the suite's coverage of the call)
+    for one call on the profile's platform (coverage: function model only, else None).
 
     The function model where the profile chose it (``fit.model``) and the call's ``functions`` are
     known; the IPB model where its cross-validation beat the single factor (``fit.ipb_pays``) and
@@ -95,12 +97,14 @@ def factor_for(profile: Profile, count: float, bytecodes: Optional[float] = None
     fit = profile.fit
     if functions and fit.get("model") == "functions" and fit.get("functions"):
         fm = FunctionModel.from_dict(fit["functions"])
-        return math.exp(fm.log_factor(functions)), float(fit.get("log_se", 0.0)), fm.residual_sd, "function model"
+        return (math.exp(fm.log_factor(functions)), float(fit.get("log_se", 0.0)), fm.residual_sd, "function model",
+                fm.coverage(functions))
     if bytecodes and fit.get("ipb_pays") and fit.get("ipb"):
         model = IPBModel.from_dict(fit["ipb"])
         lf, se = model.log_factor(count, bytecodes)
-        return math.exp(lf), se, model.residual_sd, "IPB model"
-    return float(fit["factor"]), float(fit.get("log_se", 0.0)), float(fit.get("interaction_sd", 0.0)), "platform factor"
+        return math.exp(lf), se, model.residual_sd, "IPB model", None
+    return (float(fit["factor"]), float(fit.get("log_se", 0.0)), float(fit.get("interaction_sd", 0.0)),
+            "platform factor", None)
 
 
 def normalize(m: Measurement, profile: Profile, *, bytecodes: Optional[Sequence[Optional[float]]] = None,
@@ -137,13 +141,11 @@ def normalize(m: Measurement, profile: Profile, *, bytecodes: Optional[Sequence[
         count = float(r.summary(metric).median)
         ops = bytecodes[i] if bytecodes is not None and i < len(bytecodes) else None
         fns = functions[i] if functions is not None and i < len(functions) else _recorded_functions(r)
-        factor, se_f, inter, model = factor_for(profile, count, ops, fns)
+        factor, se_f, inter, model, coverage = factor_for(profile, count, ops, fns)
         models.add(model)
         value = count / factor
         se = math.sqrt(se_f ** 2 + _log_se(vals) ** 2)
         sp = math.sqrt(se ** 2 + inter ** 2)
-        coverage = FunctionModel.from_dict(profile.fit["functions"]).coverage(fns) \
-            if model == "function model" else None
         out.append(NormalizedInput(r.index, r.name, r.status.value, count, value,
                                    (value * math.exp(-Z95 * se), value * math.exp(Z95 * se)),
                                    (value * math.exp(-Z95 * sp), value * math.exp(Z95 * sp)), coverage))
