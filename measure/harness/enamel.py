@@ -28,14 +28,14 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from ..backends import select_backend
 from ..errors import InputFileError, MeasureError
-from ..jsonfile import read_json, write_json_atomic
+from ..jsonfile import write_json_atomic
 from ..model import Status
 from ..platform import base_environment, resolve_interpreter
 from ..sandbox import wire
 from ..sandbox.files import HERE as SANDBOX_DIR  # wire.py, for the generator subprocess
 from ..scores import eff_at_k, pass_at_k
 from ..scores.enamel import ALPHA, HARDNESS, LevelOutcome, sample_score
-from .cache import MeasurementCache
+from .cache import MeasurementCache, read_cached_tests
 from .problems import REFERENCE_TIMEOUT_S, ReferenceFailed, guarded, load_samples
 from .runner import Session, file_sha256, pending_samples, run_pending
 from .store import ResultStore
@@ -116,24 +116,34 @@ json.dump(out, sys.stdout)
 
 
 def generate_tests(problems: Sequence[EnamelProblem], cache_dir: Optional[str] = None, seed: int = SEED,
-                   n_tests: Sequence[int] = N_TESTS) -> Dict[int, List[List[Any]]]:
+                   n_tests: Sequence[int] = N_TESTS,
+                   warnings: Optional[List[str]] = None) -> Dict[int, List[List[Any]]]:
     """Encoded test inputs per problem and level (each the tuple ``generate_input`` returned),
-    generated in a subprocess with PYTHONHASHSEED=0, cached by content."""
+    generated in a subprocess with PYTHONHASHSEED=0, cached by content. A truncated or corrupt
+    cache file is generated again and overwritten, with a line in ``warnings``."""
     job = {"problems": [{"index": p.index, "prompt": p.prompt, "generator": p.generator, "sizes": list(p.sizes)}
                         for p in problems], "seed": seed, "n_tests": list(n_tests)}
     key = hashlib.sha256(json.dumps(job, sort_keys=True).encode()).hexdigest()
     path = os.path.join(cache_dir, f"enamel-tests-{key[:24]}.json") if cache_dir else None
-    if path and os.path.exists(path):
-        return {int(k): v for k, v in read_json(path, "cached ENAMEL tests").items()}
+    corrupt = None
+    if path:
+        cached, corrupt = read_cached_tests(path, {p.index: list(n_tests[:len(p.sizes)]) for p in problems})
+        if cached is not None:
+            return cached
     env = dict(base_environment(), PATH=os.environ.get("PATH", "/usr/bin:/bin"))
     proc = subprocess.run([sys.executable, "-c", _GENERATE, SANDBOX_DIR], input=json.dumps(job), capture_output=True,
                           text=True, env=env)
     if proc.returncode != 0:
         raise MeasureError(f"generating ENAMEL's tests failed: {proc.stderr.strip()[-1500:]}"
-                           + ("\nRemedy: pip install enam (ENAMEL's helpers)" if "enam" in proc.stderr else ""))
+                           + ("\nRemedy: pip install enam (ENAMEL's helpers)" if "enam" in proc.stderr else "")
+                           + (f"\n(they were generated again because the cached tests {path} are corrupt: {corrupt})"
+                              if corrupt else ""))
     tests = {int(k): v for k, v in json.loads(proc.stdout).items()}
     if path:
         write_json_atomic(path, {str(k): v for k, v in tests.items()})
+        if corrupt and warnings is not None:
+            warnings.append(f"the cached ENAMEL tests {path} were truncated or corrupt ({corrupt}): "
+                            "generated again and rewritten")
     return tests
 
 
@@ -225,7 +235,8 @@ def evaluate(dataset: str, samples_path: str, results_path: str, problems: Optio
               "hardness": list(HARDNESS), "seed": SEED, "n_tests": list(N_TESTS)}
     store = ResultStore(results_path, header)
     pending = pending_samples(store, ((i, s) for i in subset for s in range(len(samples[i]))))
-    tests = generate_tests([all_problems[i] for i in subset], cache_dir)
+    warnings = list(warnings)
+    tests = generate_tests([all_problems[i] for i in subset], cache_dir, warnings=warnings)
 
     def score_problem(i: int, todo: List[int]):
         p = all_problems[i]
@@ -236,7 +247,7 @@ def evaluate(dataset: str, samples_path: str, results_path: str, problems: Optio
                    **score_sample(session, p, tests[i], ref, checker, samples[i][s])}
 
     run_pending(store, pending, score_problem, jobs, progress)
-    return summarize(store, subset, samples, warnings, session)
+    return summarize(store, subset, samples, warnings + (cache.warnings() if cache else []), session)
 
 
 def summarize(store: ResultStore, subset, samples, warnings, session: Session, ks=(1, 10, 100)) -> Dict[str, Any]:

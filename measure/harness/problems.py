@@ -269,7 +269,8 @@ def evaluate_problem_set(adapter: str, dataset: str, samples_path: str, results_
                    "cost": run.cost, **score_run(p, pool, run)}
 
     run_pending(store, pending, score_problem, jobs, progress)
-    return Evaluation([by_id[pid] for pid in subset], samples, store, session, list(warnings))
+    return Evaluation([by_id[pid] for pid in subset], samples, store, session,
+                      list(warnings) + (session.cache.warnings() if session.cache else []))
 
 
 def records_by_problem(ev: Evaluation) -> Dict[str, List[Dict[str, Any]]]:
