@@ -31,6 +31,9 @@ struct mp_spawn_spec {
     const char *cgroup_procs;
     int n_events; const uint32_t *ev_types; const uint64_t *ev_configs;
     int ev_inherit, ev_enable_on_exec, ev_pinned;
+    int run_uid, run_gid; int private_dev;
+    const char *scratch_dir; uint64_t scratch_bytes; int socket_policy;
+    const char *const *expose_cover; const char *const *expose_path; int n_expose;
 };
 struct mp_spawn_result {
     int pid;

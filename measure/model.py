@@ -85,7 +85,9 @@ class Config:
     timeout: wall-clock seconds allowed per counted call (and for the module body), under the
         chosen backend: valgrind runs code 24-72x slower than native, so raise it there.
     memory: address-space limit of the worker in bytes (None: unlimited).
-    output_limit: bytes a call may write to files or stdout/stderr.
+    output_limit: bytes a call may write to one file or to stdout/stderr.
+    disk: bytes a call may store in all (its working directory is a tmpfs of this size; a call
+        that fills it gets ``sandbox_violation``).
     isolation: ``best-effort`` (go on with a warning when a namespace is not permitted) or
         ``strict`` (fail instead).
     checker: ``checker(output, expected) -> bool``; default: equality.
@@ -104,6 +106,7 @@ class Config:
     timeout: float = 10.0
     memory: Optional[int] = 4 * 1024**3
     output_limit: int = 16 * 1024**2
+    disk: int = 64 * 1024**2
     isolation: str = "best-effort"
     seccomp: bool = True
     stop_on_failure: bool = False
@@ -123,6 +126,8 @@ class Config:
             raise ConfigError(f"memory must be at least 64 MiB (in bytes) or None, got {self.memory!r}")
         if not isinstance(self.output_limit, int) or self.output_limit < 4096:
             raise ConfigError(f"output_limit must be at least 4096 bytes, got {self.output_limit!r}")
+        if not isinstance(self.disk, int) or self.disk < 1024**2:
+            raise ConfigError(f"disk must be at least 1 MiB (in bytes), got {self.disk!r}")
         if self.functions and self.backend not in ("valgrind", "auto"):
             raise ConfigError(f"functions=True needs the valgrind backend (callgrind attributes instructions to "
                               f"functions), not {self.backend!r}: choose backend='valgrind'")

@@ -38,7 +38,9 @@ STAGES = {1: "clone", 2: "file descriptors", 3: "user namespace id maps", 4: "pr
           5: "bind mount of the working directory", 6: "read-only remount", 7: "/proc mount",
           8: "chdir", 9: "setsid", 10: "setrlimit", 11: "personality(ADDR_NO_RANDOMIZE)",
           12: "release by the parent", 13: "no_new_privs", 14: "seccomp filter", 15: "execve",
-          16: "PR_SET_PDEATHSIG", 17: "joining the pids cgroup"}
+          16: "PR_SET_PDEATHSIG", 17: "joining the pids cgroup", 18: "private /dev",
+          19: "the call's scratch tmpfs (disk quota)", 20: "dropping to an unprivileged uid",
+          21: "exposing the interpreter's directories to the unprivileged worker"}
 
 
 @dataclass(frozen=True)
@@ -206,6 +208,13 @@ class SpawnSpec:
     inherit: bool = True
     enable_on_exec: bool = True
     pinned: bool = True
+    run_uid: int = -1            # >= 0: the child drops to this uid (and run_gid) before exec
+    run_gid: int = -1
+    private_dev: bool = False    # a fresh read-only /dev with null, zero, full, random, urandom
+    scratch_dir: Optional[str] = None  # a size-limited tmpfs mounted here (inside path)
+    scratch_bytes: int = 0
+    socket_policy: int = 0       # 0 any family, 1 AF_INET/AF_INET6 only, 2 none (socketpair only)
+    expose: Sequence[Tuple[str, str]] = ()  # (cover, path): see measure_native.h
 
 
 @dataclass
@@ -282,6 +291,13 @@ def spawn(spec: SpawnSpec) -> Child:
         keep += [types, configs]
         s.n_events, s.ev_types, s.ev_configs = len(pairs), types, configs
         s.ev_inherit, s.ev_enable_on_exec, s.ev_pinned = int(spec.inherit), int(spec.enable_on_exec), int(spec.pinned)
+        s.run_uid, s.run_gid, s.private_dev = spec.run_uid, spec.run_gid, int(spec.private_dev)
+        s.scratch_dir = cstr(spec.scratch_dir) if spec.scratch_dir else ffi.NULL
+        s.scratch_bytes, s.socket_policy = spec.scratch_bytes, spec.socket_policy
+        covers = ffi.new("char *[]", [cstr(c) for c, _ in spec.expose] or [ffi.NULL])
+        paths = ffi.new("char *[]", [cstr(p) for _, p in spec.expose] or [ffi.NULL])
+        keep += [covers, paths]
+        s.expose_cover, s.expose_path, s.n_expose = covers, paths, len(spec.expose)
         r = ffi.new("struct mp_spawn_result *")
         rc = lib.mp_spawn(s, r)
     finally:

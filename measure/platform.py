@@ -10,7 +10,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Dict, Optional
+from typing import Dict, Optional, Tuple
 
 from . import __version__
 from .errors import InterpreterError
@@ -18,7 +18,8 @@ from .model import PlatformKey
 
 _PROBE = ("import json, sys, platform; print(json.dumps({'executable': sys.executable, "
           "'implementation': sys.implementation.name, 'version': platform.python_version(), "
-          "'hexversion': sys.hexversion, 'prefix': sys.prefix}))")
+          "'hexversion': sys.hexversion, 'prefix': sys.prefix, 'paths': [sys.prefix, sys.base_prefix, "
+          "sys.exec_prefix, sys.base_exec_prefix] + sys.path}))")
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class Interpreter:
     implementation: str
     version: str
     build: str  # sha256 prefix of the binary
+    paths: Tuple[str, ...] = ()  # directories it reads: its prefixes and sys.path, links resolved
 
     @property
     def version_tuple(self):
@@ -88,7 +90,9 @@ def resolve_interpreter(python: Optional[str] = None) -> Interpreter:
     if info["implementation"] != "cpython" or info["hexversion"] < 0x03090000:
         raise InterpreterError(f"{found!r} is {info['implementation']} {info['version']}: measure needs CPython >= 3.9")
     exe = info["executable"]
-    return Interpreter(exe, info["implementation"], info["version"], _file_hash(os.path.realpath(exe)))
+    dirs = [os.path.dirname(exe), os.path.dirname(os.path.realpath(exe))] + list(info.get("paths", []))
+    paths = tuple(sorted({os.path.realpath(d) for d in dirs if d and os.path.isdir(d)}))
+    return Interpreter(exe, info["implementation"], info["version"], _file_hash(os.path.realpath(exe)), paths)
 
 
 def _file_hash(path: str) -> str:

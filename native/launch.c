@@ -22,9 +22,13 @@
 #include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
+#include <grp.h>
+#include <stdio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -78,7 +82,7 @@ static int map_ids(int uid, int gid) {
  * that leave the namespaces. Everything else is allowed (a deny-list, so any CPython
  * and valgrind run unchanged); denied calls fail with EPERM, clone3 with ENOSYS so that
  * libc falls back to clone(), whose namespace flags are checked. */
-static int install_seccomp(void) {
+static int install_seccomp(int socket_policy) {
 #if defined(__x86_64__)
     const unsigned arch = AUDIT_ARCH_X86_64;
 #elif defined(__aarch64__)
@@ -101,9 +105,12 @@ static int install_seccomp(void) {
 #ifdef SYS_userfaultfd
         SYS_userfaultfd,
 #endif
+#ifdef SYS_io_uring_setup /* io_uring performs socket and file operations that this filter never sees */
+        SYS_io_uring_setup, SYS_io_uring_enter, SYS_io_uring_register,
+#endif
     };
     enum { ND = sizeof denied / sizeof denied[0] };
-    struct sock_filter f[2 * ND + 16];
+    struct sock_filter f[2 * ND + 24];
     int k = 0;
 #define STMT(c, v) (f[k++] = (struct sock_filter)BPF_STMT((c), (v)))
 #define JUMP(c, v, t, e) (f[k++] = (struct sock_filter)BPF_JUMP((c), (v), (t), (e)))
@@ -123,6 +130,16 @@ static int install_seccomp(void) {
     JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone3, 0, 1);
     STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS);
 #endif
+    if (socket_policy) { /* socket(): only AF_INET/AF_INET6 in an empty network namespace, else nothing */
+        JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_socket, 0, socket_policy == 1 ? 5 : 1);
+        if (socket_policy == 1) {
+            STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0]));
+            JUMP(BPF_JMP | BPF_JEQ | BPF_K, AF_INET, 2, 0);
+            JUMP(BPF_JMP | BPF_JEQ | BPF_K, AF_INET6, 1, 0);
+        }
+        STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EACCES);
+        if (socket_policy == 1) STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+    }
     JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone, 0, 3);
     STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0])); /* low 32 bits of flags */
     JUMP(BPF_JMP | BPF_JSET | BPF_K, NS_MASK, 0, 1);
@@ -163,6 +180,84 @@ static int place_fds(const struct mp_spawn_spec *s, int *errfd, int *gofd) {
     return 0;
 }
 
+/* A fresh /dev: a small tmpfs holding binds of the harmless host devices and the usual links,
+ * then made read-only. Nothing else of the host's /dev (kmsg, disks, shm, mqueue) is there. */
+static int private_dev(void) {
+    static const char *const nodes[] = {"null", "zero", "full", "random", "urandom"};
+    enum { NN = sizeof nodes / sizeof nodes[0] };
+    int fds[NN];
+    char src[64], dst[64];
+    for (int i = 0; i < NN; i++) { /* opened before the host's /dev is hidden */
+        snprintf(src, sizeof src, "/dev/%s", nodes[i]);
+        if ((fds[i] = open(src, O_PATH | O_CLOEXEC)) < 0) return -1;
+    }
+    if (mount("tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "size=64k,nr_inodes=64,mode=755") < 0) return -1;
+    for (int i = 0; i < NN; i++) {
+        snprintf(dst, sizeof dst, "/dev/%s", nodes[i]);
+        int f = open(dst, O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
+        if (f < 0) return -1;
+        close(f);
+        snprintf(src, sizeof src, "/proc/self/fd/%d", fds[i]);
+        if (mount(src, dst, NULL, MS_BIND, NULL) < 0) return -1;
+        close(fds[i]);
+    }
+    if (symlink("/proc/self/fd", "/dev/fd") < 0 || symlink("/proc/self/fd/0", "/dev/stdin") < 0 ||
+        symlink("/proc/self/fd/1", "/dev/stdout") < 0 || symlink("/proc/self/fd/2", "/dev/stderr") < 0 ||
+        mkdir("/dev/shm", 0755) < 0)
+        return -1;
+    return mount(NULL, "/dev", NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NOEXEC, NULL);
+}
+
+static int mount_scratch(const struct mp_spawn_spec *s) {
+    char opts[160];
+    snprintf(opts, sizeof opts, "size=%llu,nr_inodes=4096,mode=700,uid=%d,gid=%d",
+             (unsigned long long)s->scratch_bytes, s->run_uid >= 0 ? s->run_uid : 0,
+             s->run_gid >= 0 ? s->run_gid : 0);
+    return mount("tmpfs", s->scratch_dir, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts);
+}
+
+static int mkdirs(const char *path) { /* mkdir -p, in a tmpfs we just made */
+    char buf[4096];
+    size_t n = strlen(path);
+    if (n >= sizeof buf) { errno = ENAMETOOLONG; return -1; }
+    memcpy(buf, path, n + 1);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = 0;
+        if (mkdir(buf, 0755) < 0 && errno != EEXIST) return -1;
+        *p = '/';
+    }
+    return mkdir(buf, 0755) < 0 && errno != EEXIST ? -1 : 0;
+}
+
+static int expose(const struct mp_spawn_spec *s) {
+    int fds[MP_MAX_EXPOSE];
+    char src[64];
+    if (s->n_expose > MP_MAX_EXPOSE) { errno = EINVAL; return -1; }
+    for (int i = 0; i < s->n_expose; i++) /* opened before their covers hide them */
+        if ((fds[i] = open(s->expose_path[i], O_PATH | O_CLOEXEC)) < 0) return -1;
+    for (int i = 0; i < s->n_expose; i++) {
+        int first = 1;
+        for (int j = 0; j < i; j++) first &= strcmp(s->expose_cover[i], s->expose_cover[j]) != 0;
+        if (first && mount("tmpfs", s->expose_cover[i], "tmpfs", MS_NOSUID | MS_NODEV,
+                           "size=1m,nr_inodes=1024,mode=755") < 0)
+            return -1;
+    }
+    for (int i = 0; i < s->n_expose; i++) {
+        snprintf(src, sizeof src, "/proc/self/fd/%d", fds[i]);
+        if (mkdirs(s->expose_path[i]) < 0 || mount(src, s->expose_path[i], NULL, MS_BIND | MS_REC, NULL) < 0)
+            return -1;
+        close(fds[i]);
+    }
+    for (int i = 0; i < s->n_expose; i++) {
+        int first = 1;
+        for (int j = 0; j < i; j++) first &= strcmp(s->expose_cover[i], s->expose_cover[j]) != 0;
+        if (first && mount(NULL, s->expose_cover[i], NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 static void child_main(const struct mp_spawn_spec *s, int errfd, int gofd) {
     if (place_fds(s, &errfd, &gofd) < 0) fail(errfd, MP_STAGE_FDS);
     if ((s->ns_flags & CLONE_NEWUSER) && map_ids(s->map_uid, s->map_gid) < 0) fail(errfd, MP_STAGE_USERNS);
@@ -182,11 +277,13 @@ static void child_main(const struct mp_spawn_spec *s, int errfd, int gofd) {
         for (int i = 0; i < s->n_ro; i++)
             if (mount(NULL, s->ro_mounts[i], NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | s->ro_flags[i], NULL) < 0)
                 report(errfd, 0, MP_STAGE_MOUNT_RO, errno);
+        if (s->n_expose && expose(s) < 0) fail(errfd, MP_STAGE_EXPOSE);
+        if (s->private_dev && private_dev() < 0) fail(errfd, MP_STAGE_DEV);
+        if (s->scratch_dir && mount_scratch(s) < 0) fail(errfd, MP_STAGE_SCRATCH);
     }
     const char *dir = (s->inner_dir && (s->ns_flags & CLONE_NEWNS)) ? s->inner_dir : s->workdir;
     if (chdir(dir) < 0) fail(errfd, MP_STAGE_CHDIR);
     if (setsid() < 0) fail(errfd, MP_STAGE_SETSID);
-    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) fail(errfd, MP_STAGE_PDEATHSIG);
     for (int i = 0; i < s->n_rlimits; i++) {
         struct rlimit rl;
         rl.rlim_cur = rl.rlim_max = s->rl_value[i] == UINT64_MAX ? RLIM_INFINITY : (rlim_t)s->rl_value[i];
@@ -198,8 +295,14 @@ static void child_main(const struct mp_spawn_spec *s, int errfd, int gofd) {
     do { r = read(gofd, &go, 1); } while (r < 0 && errno == EINTR);
     if (r != 1) _exit(126); /* the parent gave up (or died) before releasing us */
     close(gofd);
+    if (s->run_uid >= 0) { /* an unprivileged uid: every capability goes with root */
+        gid_t g = (gid_t)s->run_gid;
+        if (setgroups(1, &g) < 0 || setgid(g) < 0 || setuid((uid_t)s->run_uid) < 0) fail(errfd, MP_STAGE_SETUID);
+    }
+    /* after the uid change, which clears it */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) fail(errfd, MP_STAGE_PDEATHSIG);
     if (s->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail(errfd, MP_STAGE_NO_NEW_PRIVS);
-    if (s->seccomp && install_seccomp() < 0) fail(errfd, MP_STAGE_SECCOMP);
+    if (s->seccomp && install_seccomp(s->socket_policy) < 0) fail(errfd, MP_STAGE_SECCOMP);
     execve(s->path, s->argv, s->envp);
     fail(errfd, MP_STAGE_EXEC);
 }

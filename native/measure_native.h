@@ -8,6 +8,7 @@
 
 #define MP_MAX_EVENTS 16
 #define MP_MAX_WARN 16
+#define MP_MAX_EXPOSE 32
 
 /* perf_event groups (perf.c) */
 int mp_perf_open_group(const uint32_t *types, const uint64_t *configs, int n, int pid, int cpu,
@@ -48,6 +49,19 @@ struct mp_spawn_spec {
     const uint32_t *ev_types;
     const uint64_t *ev_configs;
     int ev_inherit, ev_enable_on_exec, ev_pinned;
+    /* the candidate's view of the machine */
+    int run_uid, run_gid;        /* >= 0: setgroups([]), setgid, setuid before exec: no capabilities left */
+    int private_dev;             /* a fresh read-only /dev: null zero full random urandom, fd links, no shm */
+    const char *scratch_dir;     /* mount a size-limited tmpfs here (inside path, owned by run_uid; NULL: none) */
+    uint64_t scratch_bytes;      /* its size: the disk quota of a call */
+    int socket_policy;           /* 0: any family; 1: AF_INET/AF_INET6 only (empty net namespace); 2: none
+                                    (socketpair(2) always works: it reaches nothing outside) */
+    /* host directories the unprivileged worker needs (its interpreter) below a directory it may
+     * not traverse (/root): that directory is covered by an empty tmpfs and each path bound back
+     * at its own place, read-only; nothing else of the covered directory is visible */
+    const char *const *expose_cover;
+    const char *const *expose_path;
+    int n_expose;
 };
 
 struct mp_spawn_result {
@@ -67,7 +81,7 @@ enum {
     MP_STAGE_NONE = 0, MP_STAGE_CLONE, MP_STAGE_FDS, MP_STAGE_USERNS, MP_STAGE_MOUNT_PRIVATE,
     MP_STAGE_MOUNT_BIND, MP_STAGE_MOUNT_RO, MP_STAGE_MOUNT_PROC, MP_STAGE_CHDIR, MP_STAGE_SETSID,
     MP_STAGE_RLIMIT, MP_STAGE_PERSONALITY, MP_STAGE_GO, MP_STAGE_NO_NEW_PRIVS, MP_STAGE_SECCOMP,
-    MP_STAGE_EXEC, MP_STAGE_PDEATHSIG, MP_STAGE_CGROUP
+    MP_STAGE_EXEC, MP_STAGE_PDEATHSIG, MP_STAGE_CGROUP, MP_STAGE_DEV, MP_STAGE_SCRATCH, MP_STAGE_SETUID, MP_STAGE_EXPOSE
 };
 
 int mp_spawn(const struct mp_spawn_spec *spec, struct mp_spawn_result *res);

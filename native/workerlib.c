@@ -7,6 +7,12 @@
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <sys/syscall.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -32,6 +38,14 @@ EXPORT void mp_vg_start(void) { CALLGRIND_START_INSTRUMENTATION; }
 EXPORT void mp_vg_stop(void) { CALLGRIND_STOP_INSTRUMENTATION; }
 EXPORT void mp_vg_zero(void) { CALLGRIND_ZERO_STATS; }
 EXPORT void mp_vg_dump(const char *name) { CALLGRIND_DUMP_STATS_AT(name); }
+/* The end of a region: the dump and the stop back to back, so that the instructions callgrind
+ * still collects after the dump (its "Collected" total at exit, less the dumps' totals) are a
+ * constant of this build, which the parent checks to tell a genuine dump from a rewritten one.
+ * Never inlined: every region ends through the same instructions. */
+EXPORT __attribute__((noinline)) void mp_vg_end(const char *name) {
+    CALLGRIND_DUMP_STATS_AT(name);
+    CALLGRIND_STOP_INSTRUMENTATION;
+}
 #else
 EXPORT int mp_vg_available(void) { return 0; }
 EXPORT unsigned mp_vg_running(void) { return 0; }
@@ -39,7 +53,22 @@ EXPORT void mp_vg_start(void) {}
 EXPORT void mp_vg_stop(void) {}
 EXPORT void mp_vg_zero(void) {}
 EXPORT void mp_vg_dump(const char *name) { (void)name; }
+EXPORT void mp_vg_end(const char *name) { (void)name; }
 #endif
+
+/* Block every signal: after a call's region no handler of the candidate may run (one that did
+ * could still change the result it returned, uncounted). */
+EXPORT void mp_block_signals(void) {
+    sigset_t all;
+    sigfillset(&all);
+    sigprocmask(SIG_BLOCK, &all, NULL);
+}
+
+/* The end of a call's region: signals blocked (inside the region), then the dump and the stop. */
+EXPORT void mp_region_end(const char *name) {
+    mp_block_signals();
+    mp_vg_end(name);
+}
 
 /* A loop of exactly two instructions per iteration, for the backends' self-test: counting
  * mp_spin(2n) minus mp_spin(n) must give 2n (exactly under valgrind, within noise on a PMU). */
@@ -65,14 +94,21 @@ EXPORT int mp_spin_instructions_per_iteration(void) {
 /* The fork server. The worker calls it (through ctypes.PyDLL, so the GIL stays held and no
  * other Python thread runs) once the candidate is loaded. It forks n times; each child returns
  * its index k in [0, n) to Python and runs one call. Between forks the parent runs only this C
- * code, which neither allocates nor touches the Python heap, so every child starts from exactly
- * the same state: the count of a call never depends on the calls before it.
+ * code, which neither allocates (no malloc: the heap every child inherits stays as it was) nor
+ * touches the Python heap, so every child starts from exactly the same state: the count of a
+ * call never depends on the calls before it.
+ *
+ * Each child, before it returns to Python: its own process group (when not init of a PID
+ * namespace) and, with deny_spawn, a seccomp filter that refuses every new process and thread
+ * (clone, fork, vfork; clone3 answers ENOSYS so that libc falls back to clone): the work of a
+ * call is the work of that one process, so a count can never miss a helper.
  *
  * After each child: every process it left behind is killed (as init of a PID namespace:
- * kill(-1); otherwise the child's process group) and reaped; the call's directory is moved to
- * trash_dir/k for the parent to read and delete, and a fresh one is made; a frame
- * {"t":"reaped","k":..,"pid":..,"exit":..,"signal":..} goes to report_fd.
- * Returns -1 in the parent when done, or -2 - errno if a fork failed. */
+ * kill(-1); otherwise the child's process group) and reaped; a frame
+ * {"t":"reaped","k":..,"pid":..,"exit":..,"signal":..} goes to report_fd; the server waits for one
+ * byte on ack_fd (the parent has read what the call left in run_dir: its output, its dump), then
+ * empties run_dir, so the next call finds exactly what the first one found: nothing.
+ * Returns -1 in the parent when done, or -2 - errno if a fork, the report or the wipe failed. */
 static int write_all(int fd, const char *p, size_t n) {
     while (n) {
         ssize_t w = write(fd, p, n);
@@ -104,16 +140,98 @@ static pid_t python_fork(py_hook before, py_hook parent, py_hook child, int run_
     return pid;
 }
 
-EXPORT int mp_serve(int n, int report_fd, const char *run_dir, const char *trash_dir) {
+struct linux_dirent64 {
+    unsigned long long d_ino;
+    long long d_off;
+    unsigned short d_reclen;
+    unsigned char d_type;
+    char d_name[];
+};
+
+/* Remove everything inside the directory open as dirfd, without malloc (getdents64 into a stack
+ * buffer) and without following links. A directory the call made unreadable is given back its
+ * permissions first (the server runs as the same uid). depth bounds the recursion. */
+static int wipe_dir(int dirfd, int depth) {
+    char buf[4096];
+    if (depth > 64) { errno = ELOOP; return -1; }
+    for (int pass = 0; pass < 1000; pass++) {
+        if (lseek(dirfd, 0, SEEK_SET) < 0) return -1;
+        int removed = 0, seen = 0;
+        for (;;) {
+            long n = syscall(SYS_getdents64, dirfd, buf, sizeof buf);
+            if (n < 0) return -1;
+            if (n == 0) break;
+            for (long off = 0; off < n;) {
+                struct linux_dirent64 *d = (struct linux_dirent64 *)(buf + off);
+                off += d->d_reclen;
+                const char *name = d->d_name;
+                if (name[0] == '.' && (!name[1] || (name[1] == '.' && !name[2]))) continue;
+                seen++;
+                if (unlinkat(dirfd, name, 0) == 0) { removed++; continue; }
+                if (errno != EISDIR && errno != EPERM) return -1;
+                fchmodat(dirfd, name, 0700, 0);
+                int sub = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (sub < 0) return -1;
+                int rc = wipe_dir(sub, depth + 1);
+                close(sub);
+                if (rc < 0) return -1;
+                if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0) return -1;
+                removed++;
+            }
+        }
+        if (!seen) return 0;
+        if (!removed) { errno = ENOTEMPTY; return -1; }
+    }
+    errno = ENOTEMPTY;
+    return -1;
+}
+
+static int deny_spawn(void) {
+#if defined(__x86_64__)
+    const unsigned arch = AUDIT_ARCH_X86_64;
+#elif defined(__aarch64__)
+    const unsigned arch = AUDIT_ARCH_AARCH64;
+#else
+    errno = ENOSYS;
+    return -1;
+#endif
+    struct sock_filter f[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, arch, 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+#ifdef SYS_clone3
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone3, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+#endif
+#ifdef SYS_fork
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_fork, 2, 0),
+#endif
+#ifdef SYS_vfork
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_vfork, 1, 0),
+#endif
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sock_fprog prog = {(unsigned short)(sizeof f / sizeof f[0]), f};
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) return -1;
+    return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0);
+}
+
+EXPORT int mp_serve(int n, int report_fd, int ack_fd, const char *run_dir, int deny_spawn_in_calls) {
     py_hook before = (py_hook)dlsym(RTLD_DEFAULT, "PyOS_BeforeFork");
     py_hook parent = (py_hook)dlsym(RTLD_DEFAULT, "PyOS_AfterFork_Parent");
     py_hook child = (py_hook)dlsym(RTLD_DEFAULT, "PyOS_AfterFork_Child");
     int init = getpid() == 1;
+    int run = open(run_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (run < 0) return -2 - errno;
     if (!init) prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); /* orphans come back to us to be reaped */
     if (init) { /* processes the module body started do not run beside the calls */
         kill(-1, SIGKILL);
         while (waitpid(-1, NULL, 0) > 0 || errno == EINTR) {}
     }
+    if (wipe_dir(run, 0) < 0) return -2 - errno; /* what the module body left is not a call's */
     /* A priming fork: whatever the fork hooks set up lazily the first time is set up before
      * the first counted call, so that it starts from the same state as every later one. */
     pid_t prime = python_fork(before, parent, child, 0);
@@ -123,7 +241,9 @@ EXPORT int mp_serve(int n, int report_fd, const char *run_dir, const char *trash
         pid_t pid = python_fork(before, parent, child, 1);
         if (pid < 0) return -2 - errno;
         if (pid == 0) {
+            close(run);
             if (!init) setpgid(0, 0);
+            if (deny_spawn_in_calls && deny_spawn() < 0) _exit(5);
             return k;
         }
         int st = 0;
@@ -136,10 +256,7 @@ EXPORT int mp_serve(int n, int report_fd, const char *run_dir, const char *trash
             if (r < 0 && errno == EINTR) continue;
             break;
         }
-        char dst[4096], frame[256];
-        snprintf(dst, sizeof dst, "%s/%d", trash_dir, k);
-        rename(run_dir, dst);
-        mkdir(run_dir, 0700);
+        char frame[256];
         char ex[16] = "null", sg[16] = "null";
         if (WIFEXITED(st)) snprintf(ex, sizeof ex, "%d", WEXITSTATUS(st));
         if (WIFSIGNALED(st)) snprintf(sg, sizeof sg, "%d", WTERMSIG(st));
@@ -150,6 +267,12 @@ EXPORT int mp_serve(int n, int report_fd, const char *run_dir, const char *trash
         frame[2] = (char)((len >> 8) & 0xff);
         frame[3] = (char)(len & 0xff);
         if (write_all(report_fd, frame, (size_t)len + 4) < 0) return -2 - errno;
+        char ack;
+        ssize_t r;
+        do { r = read(ack_fd, &ack, 1); } while (r < 0 && errno == EINTR);
+        if (r != 1) return -2 - (r < 0 ? errno : EPIPE);
+        if (wipe_dir(run, 0) < 0) return -2 - errno;
     }
+    close(run);
     return -1;
 }

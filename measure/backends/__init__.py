@@ -75,7 +75,7 @@ _VG_SCRIPT = """
 import ctypes, sys
 lib = ctypes.CDLL(sys.argv[1]); lib.mp_spin.argtypes = [ctypes.c_ulong]; n = int(sys.argv[2])
 for tag, m in ((b"warm", 1), (b"a", n), (b"b", 2 * n)):  # the first ctypes call costs more
-    lib.mp_vg_start(); lib.mp_vg_zero(); lib.mp_spin(m); lib.mp_vg_dump(tag); lib.mp_vg_stop()
+    lib.mp_vg_start(); lib.mp_vg_zero(); lib.mp_spin(m); lib.mp_region_end(tag)
 """
 
 
@@ -85,7 +85,7 @@ def _valgrind_self_test(backend: ValgrindBackend, python: str) -> SelfTest:
     expected = lib.mp_spin_instructions_per_iteration() * SPIN_N
     with tempfile.TemporaryDirectory(prefix="measure-selftest-") as d:
         cmd = [backend.path, "--tool=callgrind", "--instr-atstart=no", "--vgdb=no", "-q",
-               f"--callgrind-out-file={d}/st", python, "-S", "-c", _VG_SCRIPT, workerlib_path(), str(SPIN_N)]
+               f"--callgrind-out-file={d}/st.%p", python, "-S", "-c", _VG_SCRIPT, workerlib_path(), str(SPIN_N)]
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=base_environment(), cwd=d)
         except (OSError, subprocess.TimeoutExpired) as exc:

@@ -49,10 +49,18 @@ class Backend:
     def region_end(self, child: Child) -> None:
         """The worker left its region (perf mode only)."""
 
+    def audit(self, workdir: str, python: str):
+        """An object whose ``seal()`` is called when the worker is ready (before any code of the
+        candidate runs) and whose ``check(region, pid, instructions)`` returns why a region's
+        count cannot be trusted (or None); None when the backend has nothing to audit. With
+        ``canary`` true the worker first forks an empty call of its own (region "canary")."""
+        return None
+
     def read(self, child: Child, workdir: str, pid: int, region: str, *, functions: bool = False) -> Counts:
         """The counts of the region ``region`` ("setup" or "call") that process ``pid`` (as the
-        worker sees it) just finished; called once that process has been reaped. ``functions``:
-        also the instructions per C function, where the backend can attribute them."""
+        worker sees it) just finished; called once that process has been reaped. ``workdir``: the
+        call's directory as the parent sees it. ``functions``: also the instructions per C
+        function, where the backend can attribute them."""
         return Counts()
 
     def discard(self, child: Child, workdir: str, pid: int) -> None:

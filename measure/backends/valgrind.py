@@ -1,18 +1,33 @@
 """The ``valgrind`` backend: callgrind counts the region between client requests, bit-exactly.
 
 The worker runs under ``valgrind --tool=callgrind --instr-atstart=no``; each region ends with a
-named dump (``measure-setup``, ``measure-call``) that callgrind writes to ``cg.<pid>.<n>`` in the
-working directory, and the parent reads its ``summary:`` line (instructions, "Ir") and, when
+named dump (``measure-setup``, ``measure-call``) that callgrind writes to ``.cg.<pid>.<n>`` in the
+call's directory, and the parent reads its ``summary:`` line (instructions, "Ir") and, when
 asked, the instructions per C function (:mod:`.callgrind`).
+
+Client requests are ordinary instructions: a candidate can issue them too (zero the counts,
+pause collection, dump early), and it can write files where callgrind writes its dumps. So
+nothing of a count is taken on trust. valgrind runs at verbosity 3, where its core logs every
+client request any code issues, and at each process's exit callgrind logs the instructions it
+collected. The log file is opened by valgrind before any code of the candidate runs; the parent
+then makes it root's (the worker runs as an unprivileged user), and valgrind keeps its
+descriptor where the guest cannot use it. :class:`RequestAudit` then checks each region: exactly
+the harness's own requests (start, zero, dump, stop), and for a call, a dump whose total is what
+valgrind collected less what the call's process inherited at the fork (the setup's dump) and
+what callgrind collects after the dumps of a setup and a call (a number of this build, measured
+by the self-test the same way). Anything else is
+``sandbox_violation``.
 """
 from __future__ import annotations
 
 import glob
 import os
+import re
 import shutil
+import stat
 import subprocess
 from functools import lru_cache
-from typing import List, Optional
+from typing import Dict, List, Optional
 
 from ..errors import ValgrindUnavailable, WorkerProtocolError
 from ..native import Child
@@ -66,24 +81,101 @@ class ValgrindBackend(Backend):
 
     def command(self, interp: Interpreter, worker_argv: List[str], workdir_inside: str) -> List[str]:
         return [self.path, "--tool=callgrind", "--instr-atstart=no", "--dump-instr=no", "--dump-line=no",
-                "--vgdb=no", "-q", f"--callgrind-out-file={workdir_inside}/cg.%p",
-                interp.executable, *worker_argv]
+                "--vgdb=no", "-v", "-v", f"--log-file={workdir_inside}/{LOG}",
+                f"--callgrind-out-file={workdir_inside}/run/.cg.%p", interp.executable, *worker_argv]
+
+    def audit(self, workdir: str, python: str) -> "RequestAudit":
+        return RequestAudit(os.path.join(workdir, LOG))
 
     def read(self, child: Child, workdir: str, pid: int, region: str, *, functions: bool = False) -> Counts:
         tag = f"measure-{region}"
         found = None
-        for path in glob.glob(os.path.join(workdir, f"cg.{pid}*")):
-            with open(path, "rb") as f:
-                data = f.read()
-            os.unlink(path)
-            if found is None:
+        for path in glob.glob(os.path.join(workdir, f".cg.{pid}.*")):
+            data = _read_regular(path)
+            if found is None and data is not None:
                 dump = parse(data, functions=functions)
                 if dump.trigger == tag and dump.total is not None:
                     found = dump
         if found is None:
-            raise WorkerProtocolError(f"callgrind wrote no '{tag}' dump for pid {pid} in {workdir}")
+            raise WorkerProtocolError(f"callgrind wrote no '{tag}' dump for pid {pid}")
         return Counts(instructions=found.total, functions=found.functions if functions else None)
 
-    def discard(self, child: Child, workdir: str, pid: int) -> None:
-        for path in glob.glob(os.path.join(workdir, f"cg.{pid}*")):
-            os.unlink(path)
+
+LOG = "vg.log"
+MAX_DUMP = 256 * 1024**2
+START, ZERO, DUMP_AT, STOP, TOGGLE, DUMP = 0x43540004, 0x43540001, 0x43540003, 0x43540005, 0x43540002, 0x43540000
+REGION = [START, ZERO, DUMP_AT, STOP]
+HARMLESS = {0x1001}  # RUNNING_ON_VALGRIND: a question, changes nothing
+NAMES = {START: "start instrumentation", ZERO: "zero stats", DUMP_AT: "dump stats", STOP: "stop instrumentation",
+         TOGGLE: "toggle collection", DUMP: "dump stats"}
+_REQUEST = re.compile(rb"^client request: code ([0-9a-fA-F]+),", re.M)
+_COLLECTED = re.compile(rb"^==(\d+)== Collected : (\d+)\s*$", re.M)
+
+
+def _read_regular(path: str) -> Optional[bytes]:
+    """A dump's bytes, if ``path`` is a regular file of sane size (never follows a link the
+    candidate planted, never blocks on a FIFO)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as f:
+        st = os.fstat(f.fileno())
+        if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_DUMP:
+            return None
+        return f.read(MAX_DUMP)
+
+
+class RequestAudit:
+    """Checks every region against valgrind's own log (see the module docstring)."""
+
+    canary = True  # the worker forks the harness's own empty call first: the reference of every call
+
+    def __init__(self, path: str):
+        self.path, self.offset = path, 0
+        self.overhead: Optional[int] = None  # collected - dumped, in the canary's process
+
+    def seal(self) -> None:
+        """Make the log root's and skip what valgrind wrote at start-up: called before any code of
+        the candidate runs (as root; otherwise the log stays the user's, and says so nowhere)."""
+        if os.getuid() == 0:
+            os.chown(self.path, 0, 0)
+            os.chmod(self.path, 0o600)
+        self.offset = os.path.getsize(self.path)
+
+    def _advance(self) -> bytes:
+        with open(self.path, "rb") as f:
+            f.seek(self.offset)
+            data = f.read()
+        end = data.rfind(b"\n") + 1
+        self.offset += end
+        return data[:end]
+
+    def skip(self) -> None:
+        """Pass over a region that never ran (a call killed or failed before its region)."""
+        self._advance()
+
+    def check(self, region: str, pid: int, total: Optional[int]) -> Optional[str]:
+        """None if the region since the last check is exactly the harness's own; else why not."""
+        text = self._advance()
+        codes = [int(c, 16) for c in _REQUEST.findall(text)]
+        codes = [c for c in codes if c not in HARMLESS]
+        if codes != REGION:
+            extra = [NAMES.get(c, hex(c)) for c in codes]
+            return (f"the {region} issued valgrind client requests of its own (seen: {', '.join(extra) or 'none'}; "
+                    "the harness issues exactly start, zero, dump, stop): its count could be forged, so none is kept")
+        if total is None:
+            return f"callgrind wrote no dump for the {region}"
+        if region == "setup":
+            return None
+        collected: Dict[int, int] = {int(p): int(n) for p, n in _COLLECTED.findall(text)}
+        if pid not in collected:
+            return f"valgrind logged no total for the {region}'s process: its count cannot be verified"
+        if region == "canary":
+            self.overhead = collected[pid] - total
+            return None
+        expected = collected[pid] - (self.overhead or 0)
+        if self.overhead is None or total != expected:
+            return (f"the call's dump says {total} instructions but valgrind collected {expected} in its "
+                    "region: the dump was rewritten")
+        return None

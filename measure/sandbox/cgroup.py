@@ -92,3 +92,25 @@ class PidsCgroup:
             return cls(root, limit)
         except OSError:
             return None
+
+
+def clean_stale_cgroups() -> int:
+    """Remove the empty pids cgroups of measure processes that no longer exist (a killed run
+    leaves its own); a cgroup that still holds a process cannot be removed and is kept."""
+    root = pids_root()
+    if root is None:
+        return 0
+    removed = 0
+    for name in os.listdir(root):
+        parts = name.split("-")
+        if len(parts) != 3 or parts[0] != "measure" or not parts[1].isdigit() or not parts[2].isdigit():
+            continue
+        pid = int(parts[1])
+        if pid == os.getpid() or os.path.exists(f"/proc/{pid}"):
+            continue
+        try:
+            os.rmdir(os.path.join(root, name))
+            removed += 1
+        except OSError:
+            pass
+    return removed

@@ -18,7 +18,8 @@ from ..native import NAMESPACES, probe_namespaces
 INNER_DIR = "/tmp/.measure-sandbox"
 WANTED = ("pid", "net", "mount", "ipc", "uts")
 _MS = {"nosuid": 2, "nodev": 4, "noexec": 8, "noatime": 1024, "nodiratime": 2048, "relatime": 1 << 21}
-_SKIP_PREFIXES = ("/proc", "/dev")  # fresh /proc; device nodes stay usable (/dev/null)
+_SKIP_PREFIXES = ("/proc", "/dev")  # fresh /proc; a fresh /dev (or the host's, without a mount namespace)
+NOBODY = 65534  # the worker's user when measure runs as root: no capabilities, owns nothing of the host
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ def read_only_mounts() -> Tuple[Tuple[str, int], ...]:
         if len(fields) < 6:
             continue
         point = _unescape(fields[4])
-        if point in seen or (point != "/dev/shm" and point.startswith(_SKIP_PREFIXES)):
+        if point in seen or point.startswith(_SKIP_PREFIXES):
             continue
         seen.add(point)
         flags = sum(_MS.get(o, 0) for o in fields[5].split(","))
@@ -145,3 +146,37 @@ def _user_processes() -> int:
             except OSError:
                 pass
     return n
+
+
+def run_ids(iso: "Isolation") -> Tuple[int, int]:
+    """(uid, gid) the worker drops to before exec: nobody when measure runs as root with a mount
+    namespace (which exposes the interpreter to it, :func:`exposures`), else (-1, -1): an
+    unprivileged user already (inside a user namespace its own files stay writable to it), or
+    root without a mount namespace (say so: :meth:`Isolation.warnings`)."""
+    return (NOBODY, NOBODY) if os.getuid() == 0 and iso.has("mount") else (-1, -1)
+
+
+def _traversable(path: str, uid: int) -> bool:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return True  # not there: nothing to expose
+    if st.st_uid == uid:
+        return bool(st.st_mode & 0o100)
+    return bool(st.st_mode & 0o001)
+
+
+def exposures(paths, uid: int) -> List[Tuple[str, str]]:
+    """(cover, path) pairs for the launcher: each directory in ``paths`` that ``uid`` cannot reach
+    because an ancestor denies it traversal (the interpreter under /root) is bound back below an
+    empty tmpfs over that ancestor. Paths below an exposed one need nothing more."""
+    out: List[Tuple[str, str]] = []
+    for path in sorted(set(paths)):
+        if any(path == p or path.startswith(p.rstrip("/") + "/") for _, p in out):
+            continue
+        parts = path.strip("/").split("/")
+        ancestors = ["/" + "/".join(parts[:i]) for i in range(1, len(parts))]
+        blocked = [a for a in ancestors if not _traversable(a, uid)]
+        if blocked:
+            out.append((blocked[0], path))
+    return out

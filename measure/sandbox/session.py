@@ -2,7 +2,22 @@
 signals, read the backend's counts, enforce deadlines, restart after a killed call.
 
 Nothing a candidate produces is evaluated here: frames are parsed strictly (wire.py) and a
-malformed one ends the worker with ``sandbox_violation`` for the call in flight.
+malformed one ends the worker with ``sandbox_violation`` for the call in flight. The frames of
+one worker, in order (``>`` from the worker, ``<`` the parent's one-byte answers):
+
+    > ready {pid}                  < r   (the backend's log is sealed; the candidate may run)
+    > start {what: setup}          < g   (perf: counters enabled)
+    > end                          < d   (perf: counters disabled)
+    > setup {status, ...}          < s   (the setup's counts are read)
+    then for each call k, from a fresh fork:
+    > start {what: call}           < g   (perf: counters enabled; they stay so until the exit)
+    > result {i, r, status, ...}
+    > reaped {k, pid, exit, signal}  (from the fork server)   < n   (read; the call's directory may go)
+    > done
+
+A call has exactly one start (perf), at most one result, then its reaped frame; any other
+order, or a frame the worker never sends, means the candidate wrote to the channel: the call is
+``sandbox_violation``. Frames ``start``/``end`` exist only in perf mode.
 """
 from __future__ import annotations
 
@@ -10,6 +25,7 @@ import os
 import select
 import shutil
 import signal
+import stat
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -22,8 +38,8 @@ from ..native import Child, SpawnSpec, kill_tree, spawn, wait
 from ..platform import Interpreter, base_environment
 from . import wire
 from .cgroup import PidsCgroup
-from .files import install_worker
-from .policy import INNER_DIR, Isolation, rlimits
+from .files import clean_stale, install_worker
+from .policy import INNER_DIR, Isolation, exposures, rlimits, run_ids
 
 STARTUP_SECONDS = 120.0  # interpreter (and valgrind) start-up, before the job's own deadlines
 PROTOCOL_GRACE = 0.5     # fork, copying the input and reporting around one call
@@ -64,9 +80,16 @@ class Job:
 
 
 def _tail(path: str, n: int = 2000) -> str:
-    """The last ``n`` bytes of a file as text ("" if it cannot be read)."""
+    """The last ``n`` bytes of a regular file as text ("" if it cannot be read). Never follows a
+    link (a candidate's ``out.txt`` may point at a secret) nor blocks on a FIFO."""
     try:
-        with open(path, "rb") as f:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return ""
+    try:
+        with os.fdopen(fd, "rb") as f:
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                return ""
             f.seek(0, os.SEEK_END)
             f.seek(max(0, f.tell() - n))
             return f.read().decode("utf-8", "replace")
@@ -101,7 +124,10 @@ class _Worker:
 
     def __init__(self, job: Job, start: Tuple[int, int]):
         self.job = job
-        self.workdir = tempfile.mkdtemp(prefix="measure-")
+        clean_stale()
+        self.workdir = tempfile.mkdtemp(prefix=f"measure-{os.getpid()}-")
+        self.lock = -1
+        self.audit = None
         self.child: Optional[Child] = None
         self.cgroup: Optional[PidsCgroup] = None
         self.reader = wire.FrameReader()
@@ -114,36 +140,57 @@ class _Worker:
             raise
 
     def _launch(self, start: Tuple[int, int]) -> None:
-        job, cfg = self.job, self.job.config
-        install_worker(self.workdir)
-        inside = INNER_DIR if job.isolation.has("mount") else self.workdir
+        job, cfg, iso = self.job, self.job.config, self.job.isolation
+        self.lock = install_worker(self.workdir)
+        uid, gid = run_ids(iso)
+        mounted = iso.has("mount")
+        inside = INNER_DIR if mounted else self.workdir
+        run = os.path.join(self.workdir, "run")
+        self.audit = job.backend.audit(self.workdir, job.interpreter.executable)
+        if self.audit is not None:  # the backend's log: the candidate's user may open it only until sealed
+            fd = os.open(self.audit.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+            os.close(fd)
+            if uid >= 0:
+                os.chown(self.audit.path, uid, gid)
+        if uid >= 0:
+            os.chown(run, uid, gid)
+        # what the parent reads of the call's directory: the worker's own view of it (a tmpfs in
+        # its mount namespace), through /proc/PID/root once the worker runs
+        self.run_view = run
         up_r, up_w = os.pipe()
         down_r, down_w = os.pipe()
         log = os.open(os.path.join(self.workdir, "worker.log"), os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o600)
-        env = dict(base_environment(), HOME=inside, TMPDIR=inside)
+        env = dict(base_environment(), HOME=f"{inside}/run", TMPDIR=f"{inside}/run")
         argv = job.backend.command(job.interpreter, ["-s", "-B", "worker.py"], inside)
         self.cgroup = PidsCgroup.create(MAX_PROCESSES)
         cpu = (cfg.timeout * (1 + cfg.warmup)) * 2 + 60
         spec = SpawnSpec(
             argv=argv, env=env, workdir=self.workdir,
-            inner_dir=INNER_DIR if job.isolation.has("mount") else None,
-            namespaces=job.isolation.namespaces, ro_mounts=job.isolation.ro_mounts,
-            mount_proc=job.isolation.has("pid"), no_aslr=True, no_new_privs=True, seccomp=cfg.seccomp,
+            inner_dir=INNER_DIR if mounted else None,
+            namespaces=iso.namespaces, ro_mounts=iso.ro_mounts,
+            mount_proc=iso.has("pid"), no_aslr=True, no_new_privs=True, seccomp=cfg.seccomp,
             rlimits=rlimits(cfg.memory, cfg.output_limit, cpu, job.backend.mode == "valgrind"),
             stdout_fd=log, stderr_fd=log, keep_fds=[up_w, down_r],
             cgroup_procs=self.cgroup.procs if self.cgroup else None,
             events=job.backend.events if job.backend.mode == "perf" else (),
-            inherit=True, enable_on_exec=False, pinned=True)
+            inherit=True, enable_on_exec=False, pinned=True,
+            run_uid=uid, run_gid=gid, private_dev=mounted,
+            scratch_dir=f"{INNER_DIR}/run" if mounted else None, scratch_bytes=cfg.disk,
+            socket_policy=1 if iso.has("net") else 2,
+            expose=exposures(job.interpreter.paths, uid) if uid >= 0 else ())
         try:
             self.child = spawn(spec)
         finally:
             os.close(up_w)
             os.close(down_r)
             os.close(log)
+        if mounted:
+            self.run_view = f"/proc/{self.child.pid}/root{INNER_DIR}/run"
         self.up_r, self.down_w = up_r, down_w
         wire.send(down_w, {"t": "job", "source": job.source, "filename": "candidate.py", "entry": job.entry,
                            "mode": job.backend.mode, "inputs": job.inputs, "repeat": cfg.repeat,
-                           "warmup": cfg.warmup, "start": list(start)})
+                           "warmup": cfg.warmup, "start": list(start),
+                           "canary": bool(self.audit is not None and self.audit.canary)})
 
     def next_frame(self, deadline: float) -> Optional[dict]:
         """The next frame; None at EOF; raises TimeoutError past ``deadline`` (monotonic seconds)."""
@@ -163,12 +210,9 @@ class _Worker:
     def ack(self, byte: bytes) -> None:
         os.write(self.down_w, byte)
 
-    def take_call_output(self, k: int) -> str:
-        """The end of what call k printed; then its directory (moved aside by the worker) is deleted."""
-        d = os.path.join(self.workdir, "trash", str(k))
-        text = _tail(os.path.join(d, "out.txt"))
-        shutil.rmtree(d, ignore_errors=True)
-        return text
+    def call_output(self) -> str:
+        """The end of what the call just reaped printed (its directory is emptied after the ack)."""
+        return _tail(os.path.join(self.run_view, "out.txt"))
 
     def log_tail(self) -> str:
         return _tail(os.path.join(self.workdir, "worker.log"))
@@ -187,6 +231,9 @@ class _Worker:
         if self.cgroup is not None:
             self.cgroup.close()
         shutil.rmtree(self.workdir, ignore_errors=True)
+        if self.lock >= 0:
+            os.close(self.lock)
+            self.lock = -1
 
 
 def run_job(job: Job) -> Outcome:
@@ -215,8 +262,9 @@ def _next(pos: Tuple[int, int], k: int) -> Tuple[int, int]:
 
 
 def _drive(worker: _Worker, job: Job, start: Tuple[int, int], out: Outcome) -> Optional[Tuple[int, int]]:
-    """Run one worker to its end. Returns where a new worker must resume, or None when done."""
-    cfg, backend, child = job.config, job.backend, worker.child
+    """Run one worker to its end (the protocol is in the module docstring). Returns where a new
+    worker must resume, or None when done."""
+    cfg, backend, child, audit = job.config, job.backend, worker.child, worker.audit
     k = cfg.repeat
     per_call = cfg.timeout * (1 + cfg.warmup) + PROTOCOL_GRACE
     deadline = time.monotonic() + STARTUP_SECONDS
@@ -225,14 +273,26 @@ def _drive(worker: _Worker, job: Job, start: Tuple[int, int], out: Outcome) -> O
     worker_pid = 1
     result: Optional[dict] = None
     in_region = False
+    regions = 0                # regions opened in the current phase's process (one allowed)
+    opened_ns = 0              # perf: when the parent enabled the counters of the call in flight
     served = 0                 # index of the call in flight among this worker's forks
+    canary = audit is not None and audit.canary  # the worker's own empty call comes first
+
+    def close_region() -> Optional[int]:
+        nonlocal in_region
+        if not in_region:
+            return None
+        backend.region_end(child)
+        in_region = False
+        return time.monotonic_ns() - opened_ns
 
     def fail_current(rec: Record, skip_input: bool) -> Optional[Tuple[int, int]]:
+        close_region()
         if phase != "calls":
             out.setup = rec
             return None
         out.calls[pos] = rec
-        backend.discard(child, worker.workdir, -1)  # perf: resynchronise the cumulative reading
+        backend.discard(child, worker.run_view, -1)  # perf: resynchronise the cumulative reading
         if cfg.stop_on_failure:
             return None
         return (pos[0] + 1, 0) if skip_input else _next(pos, k)
@@ -265,34 +325,53 @@ def _drive(worker: _Worker, job: Job, start: Tuple[int, int], out: Outcome) -> O
         try:
             if t == "ready" and phase == "startup":
                 worker_pid = int(msg["pid"])
+                if audit is not None:
+                    audit.seal()
                 phase, deadline = "setup", time.monotonic() + per_call
-            elif t == "start" and not in_region:
+                worker.ack(b"r")
+            elif t == "start" and phase in ("setup", "calls") and not regions and result is None:
                 backend.region_start(child)
-                in_region = True
+                in_region, regions, opened_ns = True, 1, time.monotonic_ns()
                 worker.ack(b"g")
-            elif t == "end" and in_region:
-                backend.region_end(child)
-                in_region = False
+            elif t == "end" and phase == "setup" and in_region:
+                close_region()
                 worker.ack(b"d")
-            elif t == "setup" and phase == "setup":
-                out.setup = _record(msg, backend, child, worker.workdir, worker_pid, "setup", cfg.functions)
+            elif t == "setup" and phase == "setup" and not in_region:
+                out.setup = _record(msg, backend, child, worker.run_view, worker_pid, "setup", cfg.functions, audit)
                 if out.setup.status is not Status.OK:
                     return None
-                phase, deadline = "calls", time.monotonic() + per_call
-            elif t == "result" and phase == "calls" and (msg.get("i"), msg.get("r")) == pos:
+                phase, deadline, regions = "calls", time.monotonic() + per_call, 0
+                worker.ack(b"s")
+            elif t == "result" and phase == "calls" and result is None and \
+                    (msg.get("i"), msg.get("r")) == ((-1, 0) if canary else pos):
                 result = msg
+            elif t == "reaped" and phase == "calls" and msg.get("k") == served and canary:
+                rec = (_record(result, backend, child, worker.run_view, int(msg["pid"]), "canary", False, audit)
+                       if result is not None else Record(Status.ERROR, "it did not report"))
+                if rec.status is not Status.OK:
+                    out.setup = Record(Status.SANDBOX_VIOLATION, "the harness's own empty call, forked after the "
+                                       f"module body, failed ({rec.message}): the module body changed the harness")
+                    return None
+                worker.ack(b"n")
+                canary, result, regions, served = False, None, 0, served + 1
+                deadline = time.monotonic() + per_call
             elif t == "reaped" and phase == "calls" and msg.get("k") == served:
                 pid = int(msg["pid"])
-                tail = worker.take_call_output(served)
+                wall_ns = close_region()  # perf: the call's region ends with its process
+                tail = worker.call_output()
                 if result is not None:
-                    rec = _record(result, backend, child, worker.workdir, pid, "call", cfg.functions)
+                    rec = _record(result, backend, child, worker.run_view, pid, "call", cfg.functions, audit,
+                                  wall_ns=wall_ns)
                 else:
                     rec = _death_record(msg.get("exit"), msg.get("signal"), tail)
-                    backend.discard(child, worker.workdir, pid)
+                    backend.discard(child, worker.run_view, pid)
+                    if audit is not None:
+                        audit.skip()
                 out.calls[pos] = rec
+                worker.ack(b"n")  # the server may now empty the call's directory and fork the next
                 if cfg.stop_on_failure and rec.status is not Status.OK:
                     return None
-                result = None
+                result, regions = None, 0
                 served += 1
                 pos = _next(pos, k)
                 deadline = time.monotonic() + per_call
@@ -308,14 +387,27 @@ def _drive(worker: _Worker, job: Job, start: Tuple[int, int], out: Outcome) -> O
 
 
 def _record(msg: dict, backend: Backend, child: Child, workdir: str, pid: int, region: str,
-            functions: bool = False) -> Record:
+            functions: bool = False, audit=None, wall_ns: Optional[int] = None) -> Record:
+    """The record of a region from the worker's report and the backend's own counts. ``wall_ns``:
+    the parent's measure of the region (perf mode), which replaces the worker's."""
     status = Status(msg["status"])
-    rec = Record(status, str(msg.get("message", "")), wall_ns=_int(msg.get("wall_ns")),
+    rec = Record(status, str(msg.get("message", "")),
+                 wall_ns=wall_ns if wall_ns is not None else _int(msg.get("wall_ns")),
                  cpu_ns=_int(msg.get("cpu_ns")),
                  rss_bytes=_int(msg.get("rss_kb")) * 1024 if msg.get("rss_kb") is not None else None)
     if "wall_ns" in msg:  # the region ran: the backend has (or must have) its counts
-        counts = backend.read(child, workdir, pid, region, functions=functions)
+        try:
+            counts = backend.read(child, workdir, pid, "call" if region == "canary" else region, functions=functions)
+        except WorkerProtocolError:
+            counts = None
+        problem = audit.check(region, pid, counts.instructions if counts else None) if audit is not None else None
+        if counts is None and problem is None:
+            problem = f"the backend found no count for the {region}"
+        if problem is not None:
+            return Record(Status.SANDBOX_VIOLATION, problem)
         rec.counts = counts if status is Status.OK else Counts(task_clock_ns=counts.task_clock_ns)
+    elif audit is not None:
+        audit.skip()
     if status is Status.OK and "output" in msg:
         rec.output = wire.decode_value(msg["output"], trusted=False)
         rec.has_output = True

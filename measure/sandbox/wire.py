@@ -27,36 +27,51 @@ class WireError(ValueError):
 
 
 def _enc(value, allow_pickle):
-    if value is None or isinstance(value, (bool, str)):
+    # The worker encodes a candidate's return value after its region has ended, so nothing here
+    # may run the candidate's code: the type is read with type() (never isinstance(), which can
+    # consult a __class__ property), and subclasses are read through the base type's own methods
+    # (int.__index__, list.__iter__, dict.items, ...), never through methods they may override.
+    t = type(value)
+    if value is None or t is bool or t is str:
         return value
-    if isinstance(value, int):
-        value = int(value)
+    if issubclass(t, str):
+        return str.__str__(value)
+    if issubclass(t, int):
+        value = int.__index__(value)
         # beyond 64 bits, hexadecimal: decimal conversion of huge ints is quadratic and capped
         # (sys.set_int_max_str_digits); hex is linear and uncapped
         return value if -_BIG < value < _BIG else {"$int": hex(value)}
-    if isinstance(value, float):
+    if issubclass(t, float):
+        value = float.__float__(value)
         if math.isfinite(value):
             return value
         return {"$float": repr(value)}
-    if isinstance(value, list):
-        return [_enc(v, allow_pickle) for v in value]
-    if isinstance(value, tuple):
-        return {"$tuple": [_enc(v, allow_pickle) for v in value]}
-    if isinstance(value, (set, frozenset)):
-        items = [_enc(v, allow_pickle) for v in value]
+    if issubclass(t, list):
+        return [_enc(v, allow_pickle) for v in list.__iter__(value)]
+    if issubclass(t, tuple):
+        return {"$tuple": [_enc(v, allow_pickle) for v in tuple.__iter__(value)]}
+    if issubclass(t, (set, frozenset)):
+        frozen = issubclass(t, frozenset)
+        items = [_enc(v, allow_pickle) for v in (frozenset.__iter__ if frozen else set.__iter__)(value)]
         items.sort(key=lambda x: json.dumps(x, sort_keys=True))  # deterministic order
-        return {"$frozenset" if isinstance(value, frozenset) else "$set": items}
-    if isinstance(value, (bytes, bytearray)):
-        return {"$bytes": base64.b64encode(bytes(value)).decode("ascii")}
-    if isinstance(value, complex):
-        return {"$complex": [_enc(value.real, False), _enc(value.imag, False)]}
-    if isinstance(value, dict):
-        if all(type(k) is str for k in value) and not any(k.startswith("$") for k in value):
-            return {k: _enc(v, allow_pickle) for k, v in value.items()}
-        return {"$dict": [[_enc(k, allow_pickle), _enc(v, allow_pickle)] for k, v in value.items()]}
+        return {"$frozenset" if frozen else "$set": items}
+    if issubclass(t, bytes):
+        return {"$bytes": base64.b64encode(bytes.__getitem__(value, slice(None))).decode("ascii")}
+    if issubclass(t, bytearray):
+        return {"$bytes": base64.b64encode(bytes(bytearray.__getitem__(value, slice(None)))).decode("ascii")}
+    if issubclass(t, complex):
+        return {"$complex": [_enc(_REAL.__get__(value), False), _enc(_IMAG.__get__(value), False)]}
+    if issubclass(t, dict):
+        items = list(dict.items(value))
+        if all(type(k) is str for k, _ in items) and not any(k.startswith("$") for k, _ in items):
+            return {k: _enc(v, allow_pickle) for k, v in items}
+        return {"$dict": [[_enc(k, allow_pickle), _enc(v, allow_pickle)] for k, v in items]}
     if allow_pickle:
         return {"$pickle": base64.b64encode(pickle.dumps(value, protocol=4)).decode("ascii")}
-    raise WireError("cannot send a value of type %s as plain data" % type(value).__name__)
+    raise WireError("cannot send a value of type %s as plain data" % type.__dict__["__name__"].__get__(t))
+
+
+_REAL, _IMAG = complex.__dict__["real"], complex.__dict__["imag"]
 
 
 def encode_value(value, allow_pickle=False):

@@ -1,53 +1,125 @@
 """The worker that runs inside the measured interpreter. Standard library only; CPython >= 3.9.
 
 It is copied, with ``wire.py`` and ``workerlib.so``, into the private working directory and started by the launcher
-as ``python -s -B worker.py`` with fd 3 (to the parent) and fd 4 (from the parent). It:
+as ``python -s -B worker.py`` with fd 3 (to the parent) and fd 4 (from the parent), as an
+unprivileged user whose only writable place is ``run/`` (a size-limited tmpfs where the sandbox
+has a mount namespace). It:
 
-1. receives the job (candidate source, entry point, inputs, repeats, backend mode);
+1. receives the job (candidate source, entry point, inputs, repeats, backend mode), says
+   ``ready`` and waits until the parent has sealed what the candidate must not touch;
 2. compiles the candidate (uncounted), then executes its module body inside a counted region
-   reported as ``setup``;
+   reported as ``setup``, and checks that the module body left the harness as it found it (see
+   :func:`snapshot`): a candidate that patched the code measuring it gets ``sandbox_violation``;
 3. hands over to the fork server (workerlib.c, mp_serve), which forks one pristine copy per
-   (input, repeat) without running any Python in between; the copy unpickles its own copy of the input, runs
-   the warm-up calls, and runs the counted call with the GC disabled; the server kills whatever
-   the call left behind and gives the next call a fresh, empty directory. Nothing a call leaves
-   behind reaches the next one, and every call starts from exactly the same interpreter state.
+   (input, repeat) without running any Python in between; the copy may not start processes or
+   threads, unpickles its own copy of the input, runs the warm-up calls, and runs the counted
+   call with the GC disabled; the server kills whatever the call left behind and empties
+   ``run/`` for the next call. Nothing a call leaves behind reaches the next one, and every call
+   starts from exactly the same interpreter state.
 
-Regions: ``valgrind`` uses callgrind client requests from a Python-free shared object;
-``perf`` asks the parent, which owns the counters, to enable/disable them; ``time`` only reads
-the clocks. Outputs go back as plain data (see wire.py); the parent checks them.
+After a call's region ends no code of the candidate runs: the return value is read through the
+base types' own methods (wire.py), exceptions are described from plain data only, output
+streams are flushed through the objects captured before the module body ran, and signals are
+blocked. Regions: ``valgrind`` uses callgrind client requests from a Python-free shared object;
+``perf`` asks the parent, which owns the counters, to enable them, and a call's region ends
+only when its process has exited; ``time`` only reads the clocks. Outputs go back as plain data
+(see wire.py); the parent checks them.
 """
 import errno
 import gc
 import os
 import pickle
+import resource
+import signal
 import sys
 import time
-import traceback
 
 import wire
 
 TO_PARENT, FROM_PARENT = 3, 4
 RUN_DIR = "run"
 SANDBOX_ERRNOS = {errno.EROFS, errno.EPERM, errno.EACCES, errno.ENETUNREACH, errno.ENETDOWN,
-                  errno.EHOSTUNREACH, errno.EFBIG}
+                  errno.EHOSTUNREACH, errno.EFBIG, errno.ENOSPC, errno.EDQUOT}
 MESSAGE_LIMIT = 4000
+PLAIN = (str, int, float, bool, type(None), bytes)
+# names of the sys module a candidate may rebind without touching the harness
+SYS_FREE = {"stdout", "stderr", "stdin", "displayhook", "excepthook", "ps1", "ps2", "last_type",
+            "last_value", "last_traceback", "last_exc", "tracebacklimit", "argv", "path", "dont_write_bytecode"}
+_NAME = type.__dict__["__name__"]
+_ARGS = BaseException.__dict__["args"]
+_TRACEBACK = BaseException.__dict__["__traceback__"]
+_BUILTIN_EXCEPTIONS = {v for v in vars(sys.modules["builtins"]).values()
+                       if isinstance(v, type) and issubclass(v, BaseException)}
+
+
+def canary():
+    """The worker's own empty call (see backends/valgrind.py, RequestAudit)."""
+
+
+EMPTY = pickle.dumps((), protocol=4)
+
+
+def await_ack(expected):
+    """Wait for the parent's one-byte go-ahead."""
+    if os.read(FROM_PARENT, 1) != expected:
+        os._exit(2)
+
+
+def _plain(v):
+    return type(v) in PLAIN
+
+
+def describe(exc):
+    """The text of an exception, built from plain data only: its type's name, its arguments when
+    they are plain values, and for each traceback entry the file, line and function. No method of
+    the candidate (``__str__``, a property, a loader's ``get_source``) runs."""
+    t = type(exc)
+    name = _NAME.__get__(t)
+    lines = ["Traceback (most recent call last):"]
+    tb = _TRACEBACK.__get__(exc)
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        lines.append('  File "%s", line %s, in %s' % (code.co_filename, tb.tb_lineno, code.co_name))
+        tb = tb.tb_next
+    args = _ARGS.__get__(exc)
+    if t in _BUILTIN_EXCEPTIONS and all(_plain(a) for a in args) and all(
+            _plain(getattr(exc, a, None)) for a in ("filename", "filename2", "strerror", "errno")):
+        text = str(exc)  # a built-in exception with plain arguments: C code only
+    elif all(_plain(a) for a in args):
+        text = str(args[0]) if len(args) == 1 else (repr(args) if args else "")
+    else:
+        text = "<message withheld: the exception carries objects that are not plain data>"
+    lines.append("%s: %s" % (name, text) if text else name)
+    out = "\n".join(lines)
+    if len(out) > MESSAGE_LIMIT:  # keep the tail; the first line is then never one the candidate wrote
+        out = "...\n" + out[-MESSAGE_LIMIT:]
+    return out
 
 
 def classify(exc):
     """(status, message) for an exception raised by the candidate."""
-    if isinstance(exc, MemoryError):
+    t = type(exc)
+    if issubclass(t, MemoryError):
         return "memory", "MemoryError: the candidate exceeded the memory limit"
-    if isinstance(exc, SystemExit):
-        return "error", "the candidate called sys.exit(%r)" % (exc.code,)
-    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-    if len(text) > MESSAGE_LIMIT:  # keep the tail; the first line is then never one the candidate wrote
-        text = "...\n" + text[-MESSAGE_LIMIT:]
-    if isinstance(exc, OSError):
-        if exc.errno == errno.EFBIG:
+    if issubclass(t, SystemExit):
+        code = SystemExit.__dict__["code"].__get__(exc)
+        code = code if _plain(code) else "<not plain data>"
+        return "error", "the candidate called sys.exit(%r)" % (code,)
+    text = describe(exc)
+    if issubclass(t, OSError):
+        err = OSError.__dict__["errno"].__get__(exc)
+        err = err if type(err) is int else None
+        if err == errno.EFBIG:
             return "sandbox_violation", "output limit exceeded (file size limit):\n" + text
-        if exc.errno in SANDBOX_ERRNOS or type(exc).__name__ == "gaierror":
-            return "sandbox_violation", "the sandbox denied an operation:\n" + text
-    if isinstance(exc, OverflowError):
+        if err in (errno.ENOSPC, errno.EDQUOT):
+            return "sandbox_violation", "the call's disk quota is exhausted (Config.disk):\n" + text
+        if err in SANDBOX_ERRNOS or _NAME.__get__(t) == "gaierror":
+            return "sandbox_violation", ("the sandbox denied an operation (a call may not start processes, "
+                                         "open sockets or write outside its working directory):\n" + text)
+    if t is RuntimeError and "can't start new thread" in text:
+        return "sandbox_violation", ("the call tried to start a thread: a counted call is one process with "
+                                     "one thread, so that its count is all of its work:\n" + text)
+    if issubclass(t, OverflowError):
         return "error", wire.OVERFLOW_MARK + text
     return "error", text
 
@@ -61,12 +133,17 @@ class Region(object):
         if mode == "valgrind" and not lib.mp_vg_running():
             raise RuntimeError("mode 'valgrind' but the worker is not running under valgrind")
 
-    def run(self, name, fn, args):
-        """Call ``fn(*args)`` inside the region; returns (result, exception, wall_ns, cpu_ns)."""
+    def run(self, name, fn, args, final=False):
+        """Call ``fn(*args)`` inside the region; returns (result, exception, wall_ns, cpu_ns).
+
+        final: a counted call, after which this process only reports and exits. Signals are then
+        blocked before the region ends, and in perf mode the region is left open: the parent
+        closes it when this process has exited, so nothing it does after the call escapes."""
         result = exc = None
         wall, cpu = time.perf_counter_ns, time.thread_time_ns  # see backends/timer.py
+        lib = self._lib
         if self.mode == "valgrind":
-            start, zero, dump, stop = self._lib.mp_vg_start, self._lib.mp_vg_zero, self._lib.mp_vg_dump, self._lib.mp_vg_stop
+            start, zero, end = lib.mp_vg_start, lib.mp_vg_zero, (lib.mp_region_end if final else lib.mp_vg_end)
             tag = ("measure-" + name).encode()
             c0, t0 = cpu(), wall()
             start()
@@ -75,8 +152,7 @@ class Region(object):
                 result = fn(*args)
             except BaseException as e:
                 exc = e
-            dump(tag)
-            stop()
+            end(tag)
             t1, c1 = wall(), cpu()
         elif self.mode == "perf":
             write, read = os.write, os.read
@@ -87,9 +163,12 @@ class Region(object):
                 result = fn(*args)
             except BaseException as e:
                 exc = e
-            write(TO_PARENT, b"\0\0\0\x0b{\"t\":\"end\"}")  # a pre-built frame: no work after the call
+            if final:
+                lib.mp_block_signals()
+            else:
+                write(TO_PARENT, b"\0\0\0\x0b{\"t\":\"end\"}")  # a pre-built frame: no work after the call
             t1, c1 = wall(), cpu()
-            if read(FROM_PARENT, 1) != b"d":  # wait until the counters are disabled
+            if not final and read(FROM_PARENT, 1) != b"d":  # wait until the counters are disabled
                 os._exit(3)
         else:
             c0, t0 = cpu(), wall()
@@ -97,16 +176,17 @@ class Region(object):
                 result = fn(*args)
             except BaseException as e:
                 exc = e
+            if final:
+                lib.mp_block_signals()
             t1, c1 = wall(), cpu()
         return result, exc, t1 - t0, c1 - c0
 
 
 def max_rss_kb():
-    import resource
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
-def call_child(region, fn, blob, warmup, i, r):
+def call_child(region, fn, blob, warmup, i, r, flush):
     """Body of the forked copy for one counted call. Never returns."""
     code = 0
     try:
@@ -125,7 +205,7 @@ def call_child(region, fn, blob, warmup, i, r):
             status, text = classify(e)
             msg.update(status=status, message="during warm-up: " + text)
         else:
-            result, exc, wall_ns, cpu_ns = region.run("call", fn, call_args)
+            result, exc, wall_ns, cpu_ns = region.run("call", fn, call_args, final=True)
             msg.update(wall_ns=wall_ns, cpu_ns=cpu_ns)
             if exc is not None:
                 status, text = classify(exc)
@@ -136,8 +216,7 @@ def call_child(region, fn, blob, warmup, i, r):
                 except (wire.WireError, RecursionError) as e:
                     msg.update(status="error", message="the return value is not plain data: %s" % e)
         try:
-            sys.stdout.flush()
-            sys.stderr.flush()
+            flush()
         except OSError as e:
             status, text = classify(e)
             if msg.get("status") == "ok":
@@ -147,9 +226,12 @@ def call_child(region, fn, blob, warmup, i, r):
             wire.send(TO_PARENT, msg)
         except (wire.WireError, ValueError, OverflowError, RecursionError) as e:
             wire.send(TO_PARENT, {"t": "result", "i": i, "r": r, "status": "error",
-                                  "message": "the result could not be reported: %s: %s" % (type(e).__name__, e)})
-    except BaseException:
-        traceback.print_exc()  # into the call's output, which the parent reports
+                                  "message": "the result could not be reported: %s: %s" % (_NAME.__get__(type(e)), e)})
+    except BaseException as e:
+        try:
+            os.write(2, describe(e).encode("utf-8", "replace"))  # into the call's output, which the parent reports
+        except BaseException:
+            pass
         code = 4
     os._exit(code)
 
@@ -159,11 +241,93 @@ def load_workerlib():
     other Python thread (say, one the candidate's module started) can change the worker's state."""
     import ctypes
     lib = ctypes.PyDLL(os.path.abspath("workerlib.so"))
-    for name in ("mp_vg_start", "mp_vg_stop", "mp_vg_zero", "mp_vg_dump"):
+    for name in ("mp_vg_start", "mp_vg_stop", "mp_vg_zero", "mp_vg_dump", "mp_vg_end", "mp_region_end",
+                 "mp_block_signals"):
         getattr(lib, name).restype = None
     lib.mp_vg_dump.argtypes = [ctypes.c_char_p]
-    lib.mp_serve.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_char_p]
+    lib.mp_vg_end.argtypes = lib.mp_region_end.argtypes = [ctypes.c_char_p]
+    lib.mp_serve.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
     return lib
+
+
+def _functions(obj):
+    """The Python functions defined in a module or class, with what makes them behave."""
+    out = []
+    for v in vars(obj).values():
+        if isinstance(v, (staticmethod, classmethod)):
+            v = v.__func__
+        if type(v).__name__ == "function":
+            out.append((v, v.__code__, v.__defaults__, v.__kwdefaults__, v.__globals__))
+        elif isinstance(v, type) and v.__module__ == getattr(obj, "__name__", None):
+            out.extend(_functions(v))
+    return out
+
+
+def snapshot():
+    """What the module body must leave as it is: every loaded module and its namespace (by
+    identity), this harness's functions and their code, builtins, import hooks, trace and profile
+    functions, signal handlers."""
+    mods = dict(sys.modules)
+    return {
+        "modules": mods,
+        "dicts": {n: dict(vars(m)) for n, m in mods.items() if type(getattr(m, "__dict__", None)) is dict},
+        "functions": _functions(sys.modules["__main__"]) + _functions(wire),
+        "hooks": (sys.gettrace(), sys.getprofile(), list(sys.meta_path), list(sys.path_hooks)),
+        "signals": {s: h for s in range(1, signal.NSIG) for h in [_handler_or_none(s)] if h is not None},
+    }
+
+
+def _handler_or_none(s):
+    try:
+        return signal.getsignal(s)
+    except (ValueError, OSError):
+        return None
+
+
+def _same(a, b):
+    return len(a) == len(b) and all(x is y for x, y in zip(a, b))
+
+
+def tampered(snap):
+    """What the module body changed of the harness (empty if nothing). Only reads: runs no code of
+    the candidate (identity comparisons of snapshotted objects; new modules are not inspected)."""
+    found = []
+    for name, mod in snap["modules"].items():
+        if sys.modules.get(name) is not mod:
+            found.append("sys.modules[%r] was replaced" % name)
+    for name, before in snap["dicts"].items():
+        now = vars(snap["modules"][name])
+        if not all(type(key) is str for key in now):  # tested before any hashing: no code of the candidate runs
+            found.append("a key that is not a string was added to %s" % name)
+            continue
+        for key, value in before.items():
+            if (name == "sys" and key in SYS_FREE) or (name == "builtins" and key == "_"):
+                continue
+            if key not in now or now[key] is not value:
+                found.append("%s.%s was rebound or deleted" % (name, key))
+        for key in now:
+            if key not in before and not (name == "builtins" and key == "_") and \
+                    type(now[key]) is not type(sys) and not (name == "sys" and key in SYS_FREE):
+                found.append("%s.%s was added" % (name, key))
+    for fn, code, defaults, kwdefaults, globs in snap["functions"]:
+        if fn.__code__ is not code or fn.__defaults__ is not defaults or fn.__kwdefaults__ is not kwdefaults \
+                or fn.__globals__ is not globs:
+            found.append("the code of %s was replaced" % fn.__qualname__)
+    hooks = (sys.gettrace(), sys.getprofile(), list(sys.meta_path), list(sys.path_hooks))
+    if hooks[0] is not None or hooks[1] is not None:
+        found.append("a trace or profile function was installed")
+    if not (_same(hooks[2], snap["hooks"][2]) and _same(hooks[3], snap["hooks"][3])):
+        found.append("an import hook was installed")
+    for s, h in snap["signals"].items():
+        if _handler_or_none(s) is not h:
+            found.append("the handler of signal %d was changed" % s)
+    try:
+        threads = len(os.listdir("/proc/self/task"))
+    except OSError:
+        threads = 1
+    if threads > 1:
+        found.append("%d threads are still running" % (threads - 1))
+    return found
 
 
 def main():
@@ -175,42 +339,62 @@ def main():
     # each input kept pickled: every call unpickles its own fresh copy, so a candidate that
     # mutates its arguments cannot affect another call (and deepcopy's cost is avoided)
     inputs = [pickle.dumps(wire.decode_value(a, trusted=True), protocol=4) for a in job["inputs"]]
-    os.mkdir(RUN_DIR, 0o700)
+    stdout, stderr = sys.stdout, sys.stderr
+
+    def flush():  # the streams this harness set up, whatever the candidate did to sys.stdout
+        stdout.flush()
+        stderr.flush()
+
     wire.send(TO_PARENT, {"t": "ready", "pid": os.getpid()})
+    await_ack(b"r")  # the parent has sealed the backend's log: no code of the candidate ran before
 
     # setup: compile (uncounted), then the module body (counted)
     try:
         code = compile(job["source"], job["filename"], "exec", dont_inherit=True)
     except BaseException as e:
-        wire.send(TO_PARENT, {"t": "setup", "status": "error",
-                              "message": "".join(traceback.format_exception_only(type(e), e))})
+        t = type(e)
+        text = "%s: %s" % (_NAME.__get__(t), e) if t in _BUILTIN_EXCEPTIONS else describe(e)
+        wire.send(TO_PARENT, {"t": "setup", "status": "error", "message": text})
         return
     module = type(sys)("candidate")
     module.__file__ = job["filename"]
+    snap = snapshot()
     sys.modules["candidate"] = module
+    snap["modules"]["candidate"] = module
     gc.disable()
     _, exc, wall_ns, cpu_ns = region.run("setup", exec, (code, module.__dict__))
     msg = {"t": "setup", "wall_ns": wall_ns, "cpu_ns": cpu_ns, "status": "ok"}
-    if exc is not None:
+    changed = tampered(snap)
+    if changed:
+        msg["status"] = "sandbox_violation"
+        msg["message"] = ("the module body changed the harness that measures it: " + "; ".join(changed[:10])
+                          + ". Remedy: a candidate may not patch modules, builtins or hooks it did not create.")
+    elif exc is not None:
         msg["status"], msg["message"] = classify(exc)
     else:
         fn = module.__dict__.get(job["entry"])
         if not callable(fn):
             msg["status"] = "error"
             msg["message"] = ("the candidate defines no function named %r (names defined: %s)"
-                              % (job["entry"], ", ".join(sorted(k for k in module.__dict__ if not k.startswith("__")))
+                              % (job["entry"], ", ".join(sorted(k for k in module.__dict__
+                                                                if type(k) is str and not k.startswith("__")))
                                  or "none"))
     msg["rss_kb"] = max_rss_kb()
     wire.send(TO_PARENT, msg)
     if msg["status"] != "ok":
         return
+    await_ack(b"s")  # the parent has read the setup's counts
 
     i0, r0 = job.get("start", [0, 0])
     calls = [(i, r) for i in range(i0, len(inputs)) for r in range(r0 if i == i0 else 0, job["repeat"])]
-    k = lib.mp_serve(len(calls), TO_PARENT, RUN_DIR.encode(), b"trash")
+    if job.get("canary"):  # the harness's own empty call first: the parent's reference for every call
+        calls.insert(0, (-1, 0))
+    k = lib.mp_serve(len(calls), TO_PARENT, FROM_PARENT, RUN_DIR.encode(), 1)
     if k >= 0:  # a pristine fork: run call k
         i, r = calls[k]
-        call_child(region, fn, inputs[i], job["warmup"], i, r)
+        if i < 0:
+            call_child(region, canary, EMPTY, 0, i, r, flush)
+        call_child(region, fn, inputs[i], job["warmup"], i, r, flush)
     if k < -1:
         raise OSError(-2 - k, "the fork server failed: " + os.strerror(-2 - k))
     wire.send(TO_PARENT, {"t": "done"})
@@ -219,7 +403,7 @@ def main():
 if __name__ == "__main__":
     try:
         main()
-    except BaseException:
-        traceback.print_exc()
+    except BaseException as e:
+        os.write(2, describe(e).encode("utf-8", "replace"))
         os._exit(2)
     os._exit(0)
