@@ -34,11 +34,16 @@ class Status(str, enum.Enum):
 
 @dataclass(frozen=True)
 class Program:
-    """Python source whose function ``entry`` is measured. ``name`` labels results."""
+    """Python source whose function ``entry`` is measured. ``name`` labels results.
+
+    paths: host directories the program reads besides the interpreter's own (say, the project
+    whose module it imports). The worker runs as an unprivileged user; where one of these lies
+    below a directory that user may not enter (/root), the sandbox shows it there, read-only."""
 
     source: str
     entry: str
     name: str = "candidate"
+    paths: Tuple[str, ...] = ()
 
     @classmethod
     def from_file(cls, path: str | Path, entry: str) -> "Program":

@@ -91,7 +91,8 @@ def measure(program: Program, inputs: Iterable[InputLike], config: Optional[Conf
     isolation = plan_isolation(strict=config.isolation == "strict")
     started = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
     t0 = time.monotonic()
-    outcome = run_job(Job(program.source, program.entry, encoded, config, backend, interp, isolation))
+    outcome = run_job(Job(program.source, program.entry, encoded, config, backend, interp, isolation,
+                           program.paths))
     setup_rec = outcome.setup or Record(Status.ERROR, "the worker ended before measuring the setup")
     setup = _sample(setup_rec)
     results = []

@@ -8,7 +8,7 @@
 
 #define MP_MAX_EVENTS 16
 #define MP_MAX_WARN 16
-#define MP_MAX_EXPOSE 32
+#define MP_MAX_EXPOSE 64
 
 /* perf_event groups (perf.c) */
 int mp_perf_open_group(const uint32_t *types, const uint64_t *configs, int n, int pid, int cpu,

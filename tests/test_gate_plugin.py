@@ -44,6 +44,7 @@ def pytest_run(project, *args):
 @pytest.fixture(scope="module")
 def project(tmp_path_factory, counting_backend):
     path = tmp_path_factory.mktemp("fresh_project")
+    path.chmod(0o755)  # a checkout's mode: as root, the worker reads it as the unprivileged user nobody
     (path / "test_benchmarks.py").write_text(TEST_FILE)
     return path, counting_backend
 

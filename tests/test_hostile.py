@@ -3,7 +3,9 @@ message, and leaves no process behind. Statuses do not depend on the backend, so
 ``time`` backend is used; counting-specific cases run on the deterministic backend elsewhere."""
 from __future__ import annotations
 
+import functools
 import os
+import shutil
 import time
 
 import pytest
@@ -84,8 +86,8 @@ def test_hostile_candidate_ends_in_its_status_with_a_message(name, source, statu
     ("infinite loop", "def f():\n    while True:\n        pass"),
     ("infinite loop at import", "while True:\n    pass\ndef f():\n    pass"),
     ("fork bomb", "import os\ndef f():\n    while True:\n        try:\n            os.fork()\n        except OSError:\n            pass"),
-    ("sleeping setsid grandchild", "import os, time\ndef f():\n    if os.fork() == 0:\n        os.setsid()\n"
-                                   "        time.sleep(1000)\n    time.sleep(1000)"),
+    ("fork bomb at import", "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n"
+                            "def f():\n    pass"),
 ])
 def test_runaway_candidate_times_out_within_the_limit_and_leaves_nothing_behind(name, source):
     m, elapsed = outcome(source)
@@ -96,10 +98,10 @@ def test_runaway_candidate_times_out_within_the_limit_and_leaves_nothing_behind(
         assert len(m.inputs[0].samples) == 1  # a timed-out input is not repeated
 
 
-def test_a_detached_grandchild_does_not_survive_its_call():
+def test_a_detached_grandchild_of_the_module_body_does_not_survive_it():
     marker = f"measure-orphan-{os.getpid()}-{time.monotonic_ns()}"
-    src = (f"import os\ndef f():\n    if os.fork() == 0:\n        os.setsid()\n"
-           f"        os.execv('/bin/sleep', ['sleep', '1000', '{marker}'])\n    return 1")
+    src = (f"import os\nif os.fork() == 0:\n    os.setsid()\n"
+           f"    os.execv('/bin/sleep', ['sleep', '1000', '{marker}'])\ndef f():\n    return 1")
     m, _ = outcome(src)
     assert m.inputs[0].status is Status.OK
     time.sleep(0.2)
@@ -158,3 +160,280 @@ def test_stop_on_failure_leaves_later_inputs_unmeasured():
 def test_a_huge_integer_output_comes_back_exactly():
     m, _ = outcome("def f():\n    return 3 ** 100000")
     assert m.inputs[0].status is Status.OK and m.inputs[0].output == 3 ** 100000
+
+
+# ---------------------------------------------------------------------------------------------
+# The security model (README, "Security model"): for any candidate, the count of a call is the
+# count of everything the call did, or the call is not ok; nothing it does reaches another call
+# or the host. Each class of attack below runs on the deterministic backend (valgrind) and on
+# time; a counting case passes only if the hostile count is at least the honest count of the
+# same work, or the status is not ok.
+
+WORK = "def work():\n    s = 0\n    for i in range(200000):\n        s += i * i\n    return s\n"
+ANSWER = sum(i * i for i in range(200000))
+BACKENDS = ["valgrind", "time"]
+
+
+def backend_config(backend, **kw):
+    if backend == "valgrind" and shutil.which("valgrind") is None:
+        pytest.skip("valgrind is not installed")
+    base = dict(backend=backend, repeat=2, timeout=60.0 if backend == "valgrind" else TIMEOUT,
+                memory=512 * 1024**2, output_limit=1024**2)
+    base.update(kw)
+    return Config(**base)
+
+
+def metric(sample):
+    return sample.instructions if sample.instructions is not None else sample.task_clock_ns
+
+
+@functools.lru_cache(maxsize=None)
+def honest(backend):
+    """The honest count of WORK's call on this backend."""
+    m = measure(Program(WORK + "def f():\n    return work()\n", "f"), [Input((), ANSWER)], backend_config(backend))
+    assert m.inputs[0].status is Status.OK
+    return min(metric(s) for s in m.inputs[0].samples)
+
+
+def assert_not_cheaper(m, backend):
+    """The security model's rule for one measurement of WORK under attack."""
+    r = m.inputs[0] if m.setup.status is Status.OK else None
+    if r is None or r.status is not Status.OK:
+        return
+    if backend == "valgrind":
+        assert all(s.instructions >= honest(backend) for s in r.samples), [s.instructions for s in r.samples]
+    else:  # timings are noisy: the attack must not shrink them by an order of magnitude
+        assert all(s.task_clock_ns >= honest(backend) / 10 for s in r.samples)
+        assert all(s.wall_ns >= s.task_clock_ns / 2 for s in r.samples)
+
+
+CLIENT_REQUEST = '''
+import ctypes, mmap
+_CODE = bytes.fromhex("4889f831d2" "48c1c703" "48c1c70d" "48c1c73d" "48c1c733" "4887db" "4889d0c3")
+_PAGE = mmap.mmap(-1, 4096, prot=mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC)
+_PAGE.write(_CODE)
+_REQUEST = ctypes.CFUNCTYPE(ctypes.c_ulong, ctypes.c_void_p)(ctypes.addressof(ctypes.c_char.from_buffer(_PAGE)))
+def request(code):
+    args = (ctypes.c_ulong * 6)(code, 0, 0, 0, 0, 0)
+    return _REQUEST(ctypes.addressof(args))
+'''
+
+
+@pytest.mark.parametrize("name, body", [
+    ("zero the stats through the harness's own library",
+     "import ctypes, os\ndef f():\n    r = work()\n    ctypes.CDLL(os.path.abspath('../workerlib.so')).mp_vg_zero()\n    return r"),
+    ("pause collection with its own client request (toggle, work, toggle)",
+     CLIENT_REQUEST + "def f():\n    request(0x43540002)\n    r = work()\n    request(0x43540002)\n    return r"),
+    ("stop and restart instrumentation around the work",
+     CLIENT_REQUEST + "def f():\n    request(0x43540005)\n    r = work()\n    request(0x43540004)\n    return r"),
+    ("dump early",
+     CLIENT_REQUEST + "def f():\n    request(0x43540000)\n    return work()"),
+])
+def test_a_call_that_issues_client_requests_is_a_sandbox_violation(name, body):
+    if os.uname().machine != "x86_64" and "request(" in body:
+        pytest.skip("the hand-made client request is x86_64 code")
+    m, _ = outcome(WORK + body, inputs=[Input((), ANSWER)], cfg=backend_config("valgrind"))
+    assert m.inputs[0].status is Status.SANDBOX_VIOLATION, m.inputs[0].message
+    assert "client requests" in m.inputs[0].message
+    assert all(s.instructions is None for s in m.inputs[0].samples)
+
+
+def test_a_module_body_that_issues_client_requests_is_a_sandbox_violation():
+    m, _ = outcome(WORK + CLIENT_REQUEST + "request(0x43540001)\ndef f():\n    return work()",
+                   inputs=[Input((), ANSWER)], cfg=backend_config("valgrind"))
+    assert m.setup.status is Status.SANDBOX_VIOLATION and "client requests" in m.setup.message
+
+
+def test_fake_dump_files_do_not_lower_the_count():
+    fake = ("# callgrind format\\nversion: 1\\ncreator: callgrind-3.19.0\\npid: %d\\ncmd: x\\npart: 1\\n\\n"
+            "desc: Trigger: Client Request: measure-call\\n\\npositions: line\\nevents: Ir\\nsummary: 7\\n\\nfn=x\\n0 7\\n")
+    body = ("import os\ndef f():\n    for n in range(0, 4):\n"
+            f"        open('.cg.%d.%d' % (os.getpid(), n), 'w').write('{fake}' % os.getpid())\n"
+            "    return work()")
+    m, _ = outcome(WORK + body, inputs=[Input((), ANSWER)], cfg=backend_config("valgrind"))
+    assert_not_cheaper(m, "valgrind")
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_forged_result_frame_neither_lowers_the_count_nor_the_time(backend):
+    body = ("import json, os\ndef f():\n    r = work()\n"
+            "    body = json.dumps({'t': 'result', 'i': 0, 'r': %s, 'status': 'ok', 'output': r, 'wall_ns': 1,"
+            " 'cpu_ns': 1, 'rss_kb': 1}).encode()\n"
+            "    os.write(3, len(body).to_bytes(4, 'big') + body)\n    os._exit(0)")
+    for r in (0, 1):  # forge the frame of the call in flight, whichever repeat it is
+        m, _ = outcome(WORK + body % r, inputs=[Input((), ANSWER)], cfg=backend_config(backend, repeat=1))
+        assert m.inputs[0].status is not Status.OK or backend == "time", m.inputs[0].message
+        assert_not_cheaper(m, backend)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("name, body, words", [
+    ("work done in a forked child", "import os\ndef f():\n    if os.fork() == 0:\n        work()\n        os._exit(0)\n"
+                                    "    os.wait()\n    return 1", "may not start processes"),
+    ("multiprocessing", "import multiprocessing\ndef f():\n    with multiprocessing.Pool(2) as p:\n"
+                        "        return sum(p.map(abs, range(10)))", ""),
+    ("a thread", "import threading\ndef f():\n    t = threading.Thread(target=work)\n    t.start()\n    t.join()\n"
+                 "    return 1", "start a thread"),
+    ("subprocess", "import subprocess\ndef f():\n    return subprocess.run(['true']).returncode", "may not start processes"),
+])
+def test_a_call_cannot_start_processes_or_threads(backend, name, body, words):
+    m, _ = outcome(WORK + body, cfg=backend_config(backend, repeat=1))
+    r = m.inputs[0]
+    assert r.status in (Status.SANDBOX_VIOLATION, Status.ERROR), r.message
+    assert words in r.message
+    assert all(s.instructions is None for s in r.samples)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_nothing_a_call_writes_reaches_the_next_call(backend):
+    src = ("import os, tempfile\n"
+           "PLACES = ('.', os.environ.get('TMPDIR', '.'), tempfile.gettempdir(), os.path.expanduser('~'), '/tmp', '/dev/shm')\n"
+           "def f(tag):\n"
+           "    seen = sorted({d for d in PLACES if os.path.exists(os.path.join(d, 'measure-state'))})\n"
+           "    for d in PLACES:\n"
+           "        try:\n            open(os.path.join(d, 'measure-state'), 'w').write(tag)\n"
+           "        except OSError:\n            pass\n"
+           "    return seen")
+    m, _ = outcome(src, inputs=[["a"], ["b"]], cfg=backend_config(backend, repeat=3))
+    assert [r.status for r in m.inputs] == [Status.OK, Status.OK]
+    assert [r.output for r in m.inputs] == [[], []]
+    if backend == "valgrind":
+        counts = [s.instructions for r in m.inputs for s in r.samples]
+        assert len(set(counts)) == 1, counts
+
+
+def test_every_repeat_counts_the_same_whatever_the_calls_before_left_behind():
+    src = ("import os\ndef f():\n    n = len(os.listdir('.'))\n"
+           "    for i in range(50):\n        os.makedirs('d%d/e/f' % i)\n        open('d%d/e/f/x' % i, 'w').write('x' * 1000)\n"
+           "    os.chmod('d0', 0)\n    return n")
+    m, _ = outcome(src, cfg=backend_config("valgrind", repeat=3))
+    r = m.inputs[0]
+    assert r.status is Status.OK and r.output == 1  # only its own out.txt
+    assert len({s.instructions for s in r.samples}) == 1
+
+
+def test_a_call_has_a_disk_quota():
+    src = "def f():\n    for i in range(40):\n        open('big%d' % i, 'wb').write(b'x' * (1 << 20))\n    return 1"
+    m, _ = outcome(src, cfg=Config(**{**CFG.__dict__, "disk": 16 * 1024**2}))
+    assert m.inputs[0].status is Status.SANDBOX_VIOLATION
+    assert "disk quota" in m.inputs[0].message
+
+
+def mount_namespace():
+    from measure.sandbox.policy import plan_isolation
+    return plan_isolation().has("mount")
+
+
+@pytest.mark.parametrize("name, source, words", [
+    ("a file in /dev", "def f():\n    open('/dev/measure-evil', 'w').write('x')", "Read-only file system"),
+    ("the kernel log", "def f():\n    return open('/dev/kmsg').read(10)", "No such file"),
+    ("root's secrets", "def f():\n    return open('/etc/shadow').read()", "Permission denied"),
+    ("the worker's log", "def f():\n    open('../worker.log', 'a').write('x')", "Permission denied"),
+    ("the harness's files", "def f():\n    open('../worker.py', 'a').write('x')", "Permission denied"),
+])
+def test_the_host_is_out_of_reach(name, source, words):
+    if not mount_namespace() or os.getuid() != 0:
+        pytest.skip("needs root and a mount namespace (the worker then runs as nobody with a private /dev)")
+    m, _ = outcome(source)
+    assert m.inputs[0].status is Status.SANDBOX_VIOLATION or m.inputs[0].status is Status.ERROR
+    assert words in m.inputs[0].message
+
+
+def test_a_host_unix_socket_cannot_be_reached(tmp_path):
+    import socket
+    path = str(tmp_path / "host.sock")
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(path)
+    server.listen(1)
+    os.chmod(tmp_path, 0o755)
+    os.chmod(path, 0o777)
+    try:
+        m, _ = outcome(f"import socket\ndef f():\n    s = socket.socket(socket.AF_UNIX)\n    s.connect({path!r})\n"
+                       "    s.sendall(b'hello')\n    return 1")
+        assert m.inputs[0].status is Status.SANDBOX_VIOLATION
+        server.settimeout(0.2)
+        with pytest.raises(socket.timeout):
+            server.accept()
+    finally:
+        server.close()
+
+
+def test_the_candidate_has_no_capabilities_and_no_root():
+    src = ("import os\ndef f():\n    caps = [l.split()[1] for l in open('/proc/self/status') if l.startswith('CapEff')]\n"
+           "    return [os.getuid(), os.geteuid(), caps[0]]")
+    m, _ = outcome(src)
+    uid, euid, caps = m.inputs[0].output
+    assert int(caps, 16) == 0
+    if os.getuid() == 0 and mount_namespace():
+        assert uid == euid == 65534
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_call_that_dies_inside_its_region_does_not_touch_the_next(backend):
+    src = "import os, signal\ndef f(n):\n    if n < 0:\n        os.kill(os.getpid(), signal.SIGKILL)\n    return n"
+    m, _ = outcome(src, inputs=([-1], [2]), cfg=backend_config(backend))
+    assert [r.status for r in m.inputs] == [Status.CRASHED, Status.OK]
+    assert all(metric(s) is not None for s in m.inputs[1].samples)
+
+
+@pytest.mark.parametrize("name, source", [
+    ("a patched harness function", "import __main__\n__main__.call_child = lambda *a: None\ndef f():\n    return 1"),
+    ("a patched builtin", "import builtins\nbuiltins.len = lambda x: 0\ndef f():\n    return 1"),
+    ("replaced code", "import __main__\n__main__.classify.__code__ = (lambda e: ('ok', '')).__code__\n"
+                      "def f():\n    return 1"),
+    ("a trace function", "import sys\nsys.settrace(lambda *a: None)\ndef f():\n    return 1"),
+    ("a signal handler", "import signal\nsignal.signal(signal.SIGALRM, lambda *a: None)\ndef f():\n    return 1"),
+])
+def test_a_module_body_that_patches_the_harness_is_refused(name, source):
+    m, _ = outcome(source)
+    assert m.setup.status is Status.SANDBOX_VIOLATION, m.setup.message
+    assert "changed the harness" in m.setup.message
+
+
+def test_no_code_of_the_candidate_runs_after_its_region():
+    # a result that would fill itself in when read, and an exception that forges a frame when printed
+    lazy = ("class Lazy(list):\n    def __iter__(self):\n        self[:] = [work()]\n        return list.__iter__(self)\n"
+            "def f():\n    return Lazy()")
+    m, _ = outcome(WORK + lazy, inputs=[Input((), [ANSWER])], cfg=backend_config("valgrind", repeat=1))
+    assert m.inputs[0].status is Status.WRONG_ANSWER and m.inputs[0].output == []
+    forge = ("import os\nclass E(Exception):\n    def __str__(self):\n        os._exit(0)\n"
+             "def f():\n    raise E('x')")
+    m, _ = outcome(forge, cfg=backend_config("valgrind", repeat=1))
+    assert m.inputs[0].status is Status.ERROR and "E: x" in m.inputs[0].message
+
+
+def test_a_killed_run_leaves_nothing_the_next_one_does_not_clean(tmp_path, monkeypatch):
+    import signal
+    import subprocess
+    import sys
+    import tempfile
+    env = dict(os.environ, TMPDIR=str(tmp_path))
+    script = ("from measure import measure, Program, Config\n"
+              "measure(Program('def f():\\n    while True:\\n        pass', 'f'), [[]], Config(backend='time', timeout=60))")
+    p = subprocess.Popen([sys.executable, "-c", script], env=env, cwd=str(tmp_path))
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not list(tmp_path.glob(f"measure-{p.pid}-*/worker.py")):
+        time.sleep(0.1)
+    os.kill(p.pid, signal.SIGKILL)
+    p.wait()
+    left = list(tmp_path.glob(f"measure-{p.pid}-*"))
+    assert left, "the killed run had made no working directory"
+    from measure.sandbox import files
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    time.sleep(0.5)  # its worker dies with it (PR_SET_PDEATHSIG)
+    assert files.clean_stale.__wrapped__() >= 1
+    assert not list(tmp_path.glob(f"measure-{p.pid}-*"))
+
+
+def test_valgrinds_log_is_out_of_the_candidates_reach():
+    if not mount_namespace() or os.getuid() != 0:
+        pytest.skip("needs root and a mount namespace (the worker then runs as nobody)")
+    body = ("import os\ndef f():\n    r = work()\n    denied = 0\n"
+            "    try:\n        open('../vg.log', 'a').write('client request: code 0\\n')\n"
+            "    except PermissionError:\n        denied += 1\n"
+            "    for fd in range(3, 1200):\n        try:\n            os.write(fd, b'==1== Collected : 1\\n')\n"
+            "        except OSError:\n            pass\n"
+            "    return [r, denied]")
+    m, _ = outcome(WORK + body, inputs=[Input((), [ANSWER, 1])], cfg=backend_config("valgrind"))
+    assert m.inputs[0].status in (Status.OK, Status.SANDBOX_VIOLATION), m.inputs[0].message
+    assert_not_cheaper(m, "valgrind")

@@ -12,6 +12,7 @@ programs process by process, so that a drift of the machine spreads over all ben
 from __future__ import annotations
 
 import inspect
+import os
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -150,6 +151,10 @@ sys.modules.setdefault("pytest", _LightPytest("pytest"))
 """
 
 
+def _readable_by_others(path: str) -> bool:
+    return bool(os.stat(path).st_mode & 0o005 == 0o005)
+
+
 def program_for(fn: Callable[..., Any], search_path: Optional[Sequence[str]] = None,
                 light_pytest: bool = False) -> Program:
     """A Program whose entry point is ``fn``, found again in the worker by import.
@@ -196,4 +201,11 @@ def program_for(fn: Callable[..., Any], search_path: Optional[Sequence[str]] = N
         "    bench_entry = getattr(bench_entry, _part)",
         "",
     ])
-    return Program(source, "bench_entry", name=f"{modname}.{qual}")
+    home = os.path.dirname(os.path.abspath(path)) if path else None
+    if home and os.getuid() == 0 and not _readable_by_others(home):
+        raise ConfigError(f"the sandboxed worker runs as the unprivileged user nobody and cannot read {home!r} "
+                          f"(mode {os.stat(home).st_mode & 0o777:o}), where {modname!r} lives: make it readable "
+                          f"(`chmod o+rx {home}`, and o+r on its files) or run measure as a non-root user")
+    reads = paths + ([home] if home else [])
+    return Program(source, "bench_entry", name=f"{modname}.{qual}",
+                   paths=tuple(os.path.realpath(p) for p in reads if os.path.isdir(p)))

@@ -77,6 +77,7 @@ class Job:
     backend: Backend
     interpreter: Interpreter
     isolation: Isolation
+    paths: Tuple[str, ...] = ()  # host directories the program reads (Program.paths)
 
 
 def _tail(path: str, n: int = 2000) -> str:
@@ -177,7 +178,7 @@ class _Worker:
             run_uid=uid, run_gid=gid, private_dev=mounted,
             scratch_dir=f"{INNER_DIR}/run" if mounted else None, scratch_bytes=cfg.disk,
             socket_policy=1 if iso.has("net") else 2,
-            expose=exposures(job.interpreter.paths, uid) if uid >= 0 else ())
+            expose=exposures(job.interpreter.paths + tuple(job.paths), uid) if uid >= 0 else ())
         try:
             self.child = spawn(spec)
         finally:

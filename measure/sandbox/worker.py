@@ -284,13 +284,23 @@ def _handler_or_none(s):
         return None
 
 
-def _same(a, b):
+def _same(a, b, len=len, all=all, zip=zip):
     return len(a) == len(b) and all(x is y for x, y in zip(a, b))
 
 
-def tampered(snap):
+def restore(snap):
+    """Put back every module namespace the module body changed (so that this harness can still
+    report it: say, with builtins.len patched, it could not even frame a message)."""
+    for name, before in snap["dicts"].items():
+        vars(snap["modules"][name]).update(before)
+    for name, mod in snap["modules"].items():
+        sys.modules[name] = mod
+
+
+def tampered(snap, len=len, type=type, vars=vars, all=all, str=str, zip=zip, getattr=getattr):
     """What the module body changed of the harness (empty if nothing). Only reads: runs no code of
-    the candidate (identity comparisons of snapshotted objects; new modules are not inspected)."""
+    the candidate (identity comparisons of snapshotted objects; new modules are not inspected).
+    The builtins it uses are bound when the worker starts: a patched builtin cannot blind it."""
     found = []
     for name, mod in snap["modules"].items():
         if sys.modules.get(name) is not mod:
@@ -321,12 +331,6 @@ def tampered(snap):
     for s, h in snap["signals"].items():
         if _handler_or_none(s) is not h:
             found.append("the handler of signal %d was changed" % s)
-    try:
-        threads = len(os.listdir("/proc/self/task"))
-    except OSError:
-        threads = 1
-    if threads > 1:
-        found.append("%d threads are still running" % (threads - 1))
     return found
 
 
@@ -366,6 +370,7 @@ def main():
     msg = {"t": "setup", "wall_ns": wall_ns, "cpu_ns": cpu_ns, "status": "ok"}
     changed = tampered(snap)
     if changed:
+        restore(snap)
         msg["status"] = "sandbox_violation"
         msg["message"] = ("the module body changed the harness that measures it: " + "; ".join(changed[:10])
                           + ". Remedy: a candidate may not patch modules, builtins or hooks it did not create.")
