@@ -57,11 +57,13 @@ def diagnose(python: Optional[str] = None) -> Dict[str, Any]:
     report["valgrind"] = vg
     report["time"] = {"available": True, "task_clock": "perf software event" if sw["available"] else "thread CPU clock"}
 
-    from .sandbox.policy import plan_isolation
+    from .sandbox.policy import facts, plan_isolation
     iso = plan_isolation(strict=False)
-    report["sandbox"] = {"namespaces": list(iso.granted), "missing": list(iso.missing), "warnings": iso.warnings(),
-                         "read_only_mounts": [p for p, _ in iso.ro_mounts]}
     chosen, warnings = select_backend("auto", interp.executable)
+    from .model import Config
+    report["sandbox"] = {"namespaces": list(iso.granted), "missing": list(iso.missing), "warnings": iso.warnings(),
+                         "read_only_mounts": [p for p, _ in iso.ro_mounts],
+                         "candidate": facts(iso, chosen.mode, Config().disk)}
     report["auto"] = {"backend": chosen.name, "warnings": warnings}
     return report
 
@@ -94,6 +96,7 @@ def render(report: Dict[str, Any]) -> str:
     lines.append(f"sandbox      namespaces: {', '.join(s['namespaces']) or 'none'}"
                  + (f"; missing: {', '.join(s['missing'])}" if s["missing"] else ""))
     lines += [f"             warning: {w}" for w in s["warnings"]]
+    lines += [f"             {k:<10} {v}" for k, v in s["candidate"].items()]
     lines.append(f"auto         -> {report['auto']['backend']}")
     lines += [f"             warning: {w}" for w in report["auto"]["warnings"]]
     return "\n".join(lines)

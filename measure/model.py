@@ -254,6 +254,7 @@ class Measurement:
     warnings: Tuple[str, ...] = ()
     started: str = ""
     elapsed_s: float = 0.0
+    isolation: Dict[str, str] = field(default_factory=dict)  # what the candidate could and could not do
 
     @property
     def backend(self) -> str:

@@ -25,7 +25,7 @@ def to_dict(m: Measurement) -> Dict[str, Any]:
     return {
         "schema": "measure/measurement", "version": SCHEMA_VERSION,
         "program": m.program, "entry": m.entry, "started": m.started, "elapsed_s": m.elapsed_s,
-        "warnings": list(m.warnings), "config": m.config, "platform": asdict(m.platform),
+        "warnings": list(m.warnings), "isolation": dict(m.isolation), "config": m.config, "platform": asdict(m.platform),
         "setup": m.setup.to_dict(),
         "inputs": [{"index": r.index, "name": r.name, "status": r.status.value, "message": r.message,
                     "output": wire.encode_value(r.output) if _plain(r.output) else repr(r.output),
@@ -57,7 +57,8 @@ def from_dict(doc: Any, source: str = "<document>") -> Measurement:
         for r in doc["inputs"])
     return Measurement(program=doc["program"], entry=doc["entry"], platform=PlatformKey(**doc["platform"]),
                        config=doc["config"], setup=Sample.from_dict(doc["setup"]), inputs=inputs,
-                       warnings=tuple(doc.get("warnings", ())), started=doc.get("started", ""),
+                       warnings=tuple(doc.get("warnings", ())), isolation=dict(doc.get("isolation", {})),
+                       started=doc.get("started", ""),
                        elapsed_s=doc.get("elapsed_s", 0.0))
 
 

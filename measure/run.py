@@ -11,7 +11,7 @@ from .errors import ConfigError
 from .model import Config, Input, InputResult, Measurement, Program, Sample, Status
 from .platform import platform_key, resolve_interpreter
 from .sandbox import wire
-from .sandbox.policy import plan_isolation
+from .sandbox.policy import facts, plan_isolation
 from .sandbox.session import Job, Record, run_job
 
 InputLike = Union[Input, Sequence[Any]]
@@ -111,4 +111,5 @@ def measure(program: Program, inputs: Iterable[InputLike], config: Optional[Conf
     return Measurement(program=program.name, entry=program.entry, platform=platform_key(backend.name, interp),
                        config=config.describe(), setup=setup, inputs=tuple(results),
                        warnings=tuple(warnings + outcome.warnings), started=started,
-                       elapsed_s=round(time.monotonic() - t0, 3))
+                       elapsed_s=round(time.monotonic() - t0, 3),
+                       isolation=facts(isolation, backend.mode, config.disk))

@@ -312,9 +312,10 @@ def test_every_repeat_counts_the_same_whatever_the_calls_before_left_behind():
     assert len({s.instructions for s in r.samples}) == 1
 
 
-def test_a_call_has_a_disk_quota():
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_call_has_a_disk_quota(backend):
     src = "def f():\n    for i in range(40):\n        open('big%d' % i, 'wb').write(b'x' * (1 << 20))\n    return 1"
-    m, _ = outcome(src, cfg=Config(**{**CFG.__dict__, "disk": 16 * 1024**2}))
+    m, _ = outcome(src, cfg=backend_config(backend, repeat=1, disk=16 * 1024**2))
     assert m.inputs[0].status is Status.SANDBOX_VIOLATION
     assert "disk quota" in m.inputs[0].message
 
@@ -331,15 +332,17 @@ def mount_namespace():
     ("the worker's log", "def f():\n    open('../worker.log', 'a').write('x')", "Permission denied"),
     ("the harness's files", "def f():\n    open('../worker.py', 'a').write('x')", "Permission denied"),
 ])
-def test_the_host_is_out_of_reach(name, source, words):
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_the_host_is_out_of_reach(backend, name, source, words):
     if not mount_namespace() or os.getuid() != 0:
         pytest.skip("needs root and a mount namespace (the worker then runs as nobody with a private /dev)")
-    m, _ = outcome(source)
+    m, _ = outcome(source, cfg=backend_config(backend, repeat=1))
     assert m.inputs[0].status is Status.SANDBOX_VIOLATION or m.inputs[0].status is Status.ERROR
     assert words in m.inputs[0].message
 
 
-def test_a_host_unix_socket_cannot_be_reached(tmp_path):
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_host_unix_socket_cannot_be_reached(backend, tmp_path):
     import socket
     path = str(tmp_path / "host.sock")
     server = socket.socket(socket.AF_UNIX)
@@ -349,7 +352,7 @@ def test_a_host_unix_socket_cannot_be_reached(tmp_path):
     os.chmod(path, 0o777)
     try:
         m, _ = outcome(f"import socket\ndef f():\n    s = socket.socket(socket.AF_UNIX)\n    s.connect({path!r})\n"
-                       "    s.sendall(b'hello')\n    return 1")
+                       "    s.sendall(b'hello')\n    return 1", cfg=backend_config(backend, repeat=1))
         assert m.inputs[0].status is Status.SANDBOX_VIOLATION
         server.settimeout(0.2)
         with pytest.raises(socket.timeout):
@@ -358,10 +361,11 @@ def test_a_host_unix_socket_cannot_be_reached(tmp_path):
         server.close()
 
 
-def test_the_candidate_has_no_capabilities_and_no_root():
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_the_candidate_has_no_capabilities_and_no_root(backend):
     src = ("import os\ndef f():\n    caps = [l.split()[1] for l in open('/proc/self/status') if l.startswith('CapEff')]\n"
            "    return [os.getuid(), os.geteuid(), caps[0]]")
-    m, _ = outcome(src)
+    m, _ = outcome(src, cfg=backend_config(backend, repeat=1))
     uid, euid, caps = m.inputs[0].output
     assert int(caps, 16) == 0
     if os.getuid() == 0 and mount_namespace():
@@ -437,3 +441,13 @@ def test_valgrinds_log_is_out_of_the_candidates_reach():
     m, _ = outcome(WORK + body, inputs=[Input((), [ANSWER, 1])], cfg=backend_config("valgrind"))
     assert m.inputs[0].status in (Status.OK, Status.SANDBOX_VIOLATION), m.inputs[0].message
     assert_not_cheaper(m, "valgrind")
+
+
+def test_a_measurement_records_what_the_candidate_could_reach():
+    from measure.model import Measurement
+    m, _ = outcome("def f():\n    return 1")
+    assert set(m.isolation) == {"user", "dev", "network", "disk", "processes", "count"}
+    assert Measurement.from_json(m.to_json()).isolation == m.isolation
+    if os.getuid() == 0 and mount_namespace():
+        assert m.isolation["user"].startswith("nobody (65534)")
+        assert m.isolation["dev"].startswith("private")

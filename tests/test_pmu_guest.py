@@ -222,3 +222,26 @@ def test_strict_isolation_either_works_or_names_what_this_kernel_lacks():
     fact("strict_isolation", {"ok": m.ok, "warnings": list(m.warnings),
                               "counts": [list(r.instructions.values) for r in m.inputs]})
     assert m.ok
+
+
+FORGE_WORK = "def work():\n    s = 0\n    for i in range(100000):\n        s += i * i\n    return s\n"
+FORGE_ANSWER = sum(i * i for i in range(100000))
+
+
+@pytest.mark.parametrize("name, body", [
+    ("an end frame inside the call", "import os\ndef f():\n    os.write(3, b'\\0\\0\\0\\x0b{\"t\":\"end\"}')\n"
+                                     "    return work()"),
+    ("a result frame, then exit", "import json, os\ndef f():\n    r = work()\n"
+                                  "    b = json.dumps({'t': 'result', 'i': 0, 'r': 0, 'status': 'ok', 'output': r}).encode()\n"
+                                  "    os.write(3, len(b).to_bytes(4, 'big') + b)\n    os._exit(0)"),
+])
+def test_a_forged_frame_does_not_shorten_a_perf_count(name, body):
+    from measure import Config, Input, Program, Status, measure
+    cfg = Config(backend="perf", repeat=1, timeout=120)
+    honest = measure(Program(FORGE_WORK + "def f():\n    return work()", "f"), [Input((), FORGE_ANSWER)], cfg)
+    m = measure(Program(FORGE_WORK + body, "f"), [Input((), FORGE_ANSWER)], cfg)
+    fact("forged_" + name.split()[1], {"honest": honest.inputs[0].instructions.median, "status": m.inputs[0].status.value,
+                                       "count": [s.instructions for s in m.inputs[0].samples]})
+    assert honest.inputs[0].status is Status.OK
+    r = m.inputs[0]
+    assert r.status is not Status.OK or r.instructions.min >= honest.inputs[0].instructions.min

@@ -6,7 +6,7 @@ import os
 import resource
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import List, Tuple
+from typing import Dict, List, Tuple
 
 from ..errors import SandboxError
 from ..native import NAMESPACES, probe_namespaces
@@ -180,3 +180,35 @@ def exposures(paths, uid: int) -> List[Tuple[str, str]]:
         if blocked:
             out.append((blocked[0], path))
     return out
+
+
+def facts(iso: Isolation, mode: str, disk: int) -> Dict[str, str]:
+    """What a candidate measured under ``iso`` could reach, and how its count is protected, in
+    words (recorded in every Measurement and printed by ``measure doctor``). ``mode``: the
+    backend's region mode (valgrind, perf, time); ``disk``: the per-call quota in bytes."""
+    uid, _ = run_ids(iso)
+    mounted = iso.has("mount")
+    if uid >= 0:
+        user = f"nobody ({uid}): no capabilities, reads what any user may, writes only its call's directory"
+    elif os.getuid() != 0:
+        user = f"this user ({os.getuid()}), in a user namespace: it can write what this user can where mounts allow"
+    else:
+        user = "root with every capability (no mount namespace here to run it as nobody)"
+    if mode == "valgrind":
+        count = ("callgrind; every client request and each process's collected total checked in valgrind's log"
+                 + (", sealed (root's) before the candidate runs" if uid >= 0 else
+                    ", which the candidate's user could rewrite: not tamper-evident") + "; canary call per worker")
+    elif mode == "perf":
+        count = "counters owned by the parent, enabled at the call's start and until its process has exited"
+    else:
+        count = "the worker's own clocks: self-reported, not tamper-evident"
+    return {
+        "user": user,
+        "dev": "private, read-only: null zero full random urandom" if mounted else "the host's /dev",
+        "network": ("an empty network namespace; socket(): AF_INET/AF_INET6 only" if iso.has("net")
+                    else "the host's network: socket() refused"),
+        "disk": (f"a {disk // 1024**2} MiB tmpfs per call, emptied before the next" if mounted
+                 else "a host directory emptied before each call, no quota"),
+        "processes": "a call may not start processes or threads (seccomp)",
+        "count": count,
+    }

@@ -429,8 +429,8 @@ def main(argv: Optional[List[str]] = None) -> int:
                     help="download and build cache (default ~/.cache/measure-pmu or $MEASURE_PMU_CACHE)")
     ap.add_argument("--timeout", type=float, default=1200, help="wall seconds allowed for the guest (default 1200)")
     ap.add_argument("-k", dest="keyword", help="run only the guest tests matching this pytest -k expression")
-    ap.add_argument("--quick", action="store_true", help="the reduced lane: the loop, exec-child and "
-                    "multiplexing tests only (no doctor-only extras, no region protocol, no host valgrind)")
+    ap.add_argument("--quick", action="store_true", help="the reduced lane: the loop, exec-child, multiplexing, "
+                    "pinned and forged-frame tests only (no doctor-only extras, no region protocol, no host valgrind)")
     ap.add_argument("--no-host", action="store_true", help="skip the valgrind comparison on the host")
     ap.add_argument("--quiet", action="store_true", help="do not echo the guest console")
     ap.add_argument("--tests", nargs="+", help="pytest arguments in the guest instead of the lane's tests")
@@ -438,7 +438,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     phases = Phases()
     pytest_args = list(GUEST_TESTS)
     if args.quick:
-        pytest_args = ["tests/test_pmu_guest.py", "-k", "loop or exec_child or multiplexing or pinned"]
+        pytest_args = ["tests/test_pmu_guest.py", "-k", "loop or exec_child or multiplexing or pinned or forged"]
     if args.tests:
         pytest_args = list(args.tests)
     if args.keyword:
