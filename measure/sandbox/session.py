@@ -402,6 +402,8 @@ def _record(msg: dict, backend: Backend, child: Child, workdir: str, pid: int, r
         except WorkerProtocolError:
             counts = None
         problem = audit.check(region, pid, counts.instructions if counts else None) if audit is not None else None
+        if counts is None and status is not Status.OK and (problem is None or "wrote no dump" in problem):
+            return rec  # a failed call whose count is gone with it (say, it filled the disk): its own status
         if counts is None and problem is None:
             problem = f"the backend found no count for the {region}"
         if problem is not None:
