@@ -224,6 +224,9 @@ EXPORT int mp_serve(int n, int report_fd, int ack_fd, const char *run_dir, int d
     py_hook parent = (py_hook)dlsym(RTLD_DEFAULT, "PyOS_AfterFork_Parent");
     py_hook child = (py_hook)dlsym(RTLD_DEFAULT, "PyOS_AfterFork_Child");
     int init = getpid() == 1;
+    /* not dumpable: a call (the same unprivileged user) can neither open this process's
+     * /proc/PID/mem nor any other of its /proc files; the calls inherit it */
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     int run = open(run_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (run < 0) return -2 - errno;
     if (!init) prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); /* orphans come back to us to be reaped */

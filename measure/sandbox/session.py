@@ -360,7 +360,11 @@ def _drive(worker: _Worker, job: Job, start: Tuple[int, int], out: Outcome) -> O
                 pid = int(msg["pid"])
                 wall_ns = close_region()  # perf: the call's region ends with its process
                 tail = worker.call_output()
-                if result is not None:
+                if result is not None and backend.mode == "perf" and "wall_ns" in result and wall_ns is None:
+                    rec = Record(Status.SANDBOX_VIOLATION, "the call reported a region that never opened the "
+                                                           "parent's counters: the harness in the worker was changed")
+                    backend.discard(child, worker.run_view, pid)
+                elif result is not None:
                     rec = _record(result, backend, child, worker.run_view, pid, "call", cfg.functions, audit,
                                   wall_ns=wall_ns)
                 else:
@@ -396,7 +400,12 @@ def _record(msg: dict, backend: Backend, child: Child, workdir: str, pid: int, r
                  wall_ns=wall_ns if wall_ns is not None else _int(msg.get("wall_ns")),
                  cpu_ns=_int(msg.get("cpu_ns")),
                  rss_bytes=_int(msg.get("rss_kb")) * 1024 if msg.get("rss_kb") is not None else None)
-    if "wall_ns" in msg:  # the region ran: the backend has (or must have) its counts
+    if status is Status.OK and "wall_ns" not in msg and wall_ns is None:
+        if audit is not None:
+            audit.skip()
+        return Record(Status.SANDBOX_VIOLATION, f"the {region} reported success without a counted region: "
+                                                "the frame was forged")
+    if "wall_ns" in msg or wall_ns is not None:  # the region ran: the backend has (or must have) its counts
         try:
             counts = backend.read(child, workdir, pid, "call" if region == "canary" else region, functions=functions)
         except WorkerProtocolError:

@@ -56,6 +56,19 @@ def canary():
     """The worker's own empty call (see backends/valgrind.py, RequestAudit)."""
 
 
+def call_at(k, i0, r0, repeat, canary_first):
+    """(input, repeat) of the worker's k-th fork: the canary (-1, 0) first when asked for, then
+    every repeat of every input from (i0, r0) on."""
+    if canary_first:
+        if k == 0:
+            return -1, 0
+        k -= 1
+    if k < repeat - r0:
+        return i0, r0 + k
+    k -= repeat - r0
+    return i0 + 1 + k // repeat, k % repeat
+
+
 EMPTY = pickle.dumps((), protocol=4)
 
 
@@ -186,10 +199,16 @@ def max_rss_kb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
-def call_child(region, fn, blob, warmup, i, r, flush):
+def call_child(region, fn, blob, warmup, i, r, streams, snap):
     """Body of the forked copy for one counted call. Never returns."""
     code = 0
     try:
+        changed = tampered(snap)  # here too: threads of the module body may have run after its check
+        if changed:
+            restore(snap)
+            wire.send(TO_PARENT, {"t": "result", "i": i, "r": r, "status": "sandbox_violation",
+                                  "message": "the harness was changed before this call: " + "; ".join(changed[:10])})
+            os._exit(0)
         os.chdir(RUN_DIR)
         out = os.open("out.txt", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         os.dup2(out, 1)
@@ -216,7 +235,8 @@ def call_child(region, fn, blob, warmup, i, r, flush):
                 except (wire.WireError, RecursionError) as e:
                     msg.update(status="error", message="the return value is not plain data: %s" % e)
         try:
-            flush()
+            for stream in streams:  # those this harness set up, whatever the candidate did to sys.stdout
+                stream.flush()
         except OSError as e:
             status, text = classify(e)
             if msg.get("status") == "ok":
@@ -263,12 +283,14 @@ def _functions(obj):
     return out
 
 
-def snapshot():
+def snapshot(*objects):
     """What the module body must leave as it is: every loaded module and its namespace (by
-    identity), this harness's functions and their code, builtins, import hooks, trace and profile
-    functions, signal handlers."""
+    identity), this harness's functions and their code, the attributes of ``objects`` (the
+    region, the native library), builtins, import hooks, trace and profile functions, signal
+    handlers."""
     mods = dict(sys.modules)
     return {
+        "objects": [(o, dict(vars(o))) for o in objects],
         "modules": mods,
         "dicts": {n: dict(vars(m)) for n, m in mods.items() if type(getattr(m, "__dict__", None)) is dict},
         "functions": _functions(sys.modules["__main__"]) + _functions(wire),
@@ -293,6 +315,9 @@ def restore(snap):
     report it: say, with builtins.len patched, it could not even frame a message)."""
     for name, before in snap["dicts"].items():
         vars(snap["modules"][name]).update(before)
+    for obj, before in snap["objects"]:
+        vars(obj).clear()
+        vars(obj).update(before)
     for name, mod in snap["modules"].items():
         sys.modules[name] = mod
 
@@ -323,6 +348,10 @@ def tampered(snap, len=len, type=type, vars=vars, all=all, str=str, zip=zip, get
         if fn.__code__ is not code or fn.__defaults__ is not defaults or fn.__kwdefaults__ is not kwdefaults \
                 or fn.__globals__ is not globs:
             found.append("the code of %s was replaced" % fn.__qualname__)
+    for obj, before in snap["objects"]:
+        now = vars(obj)
+        if len(now) != len(before) or not all(k in now and now[k] is v for k, v in before.items()):
+            found.append("the harness's %s object was changed" % _NAME.__get__(type(obj)))
     hooks = (sys.gettrace(), sys.getprofile(), list(sys.meta_path), list(sys.path_hooks))
     if hooks[0] is not None or hooks[1] is not None:
         found.append("a trace or profile function was installed")
@@ -341,28 +370,32 @@ def main():
     lib = load_workerlib()
     region = Region(job["mode"], lib)
     # each input kept pickled: every call unpickles its own fresh copy, so a candidate that
-    # mutates its arguments cannot affect another call (and deepcopy's cost is avoided)
-    inputs = [pickle.dumps(wire.decode_value(a, trusted=True), protocol=4) for a in job["inputs"]]
-    stdout, stderr = sys.stdout, sys.stderr
-
-    def flush():  # the streams this harness set up, whatever the candidate did to sys.stdout
-        stdout.flush()
-        stderr.flush()
+    # mutates its arguments cannot affect another call (and deepcopy's cost is avoided). The
+    # plan is fixed before any code of the candidate runs, in immutable objects (a dict or a
+    # list found through the garbage collector could otherwise be rewritten: more warm-ups, a
+    # smaller input).
+    inputs = tuple(pickle.dumps(wire.decode_value(a, trusted=True), protocol=4) for a in job["inputs"])
+    streams = (sys.stdout, sys.stderr)
+    # (only numbers: the worker's memory at the fork must not depend on how many calls follow)
+    warmup, entry, filename = int(job["warmup"]), str(job["entry"]), str(job["filename"])
+    i0, r0 = (int(x) for x in job.get("start", [0, 0]))
+    repeat, canary_first = int(job["repeat"]), int(bool(job.get("canary")))
+    n_calls = canary_first + (max(0, len(inputs) - i0) * repeat - r0 if i0 < len(inputs) else 0)
 
     wire.send(TO_PARENT, {"t": "ready", "pid": os.getpid()})
     await_ack(b"r")  # the parent has sealed the backend's log: no code of the candidate ran before
 
     # setup: compile (uncounted), then the module body (counted)
     try:
-        code = compile(job["source"], job["filename"], "exec", dont_inherit=True)
+        code = compile(job.pop("source"), filename, "exec", dont_inherit=True)
     except BaseException as e:
         t = type(e)
         text = "%s: %s" % (_NAME.__get__(t), e) if t in _BUILTIN_EXCEPTIONS else describe(e)
         wire.send(TO_PARENT, {"t": "setup", "status": "error", "message": text})
         return
     module = type(sys)("candidate")
-    module.__file__ = job["filename"]
-    snap = snapshot()
+    module.__file__ = filename
+    snap = snapshot(region, lib)
     sys.modules["candidate"] = module
     snap["modules"]["candidate"] = module
     gc.disable()
@@ -377,11 +410,11 @@ def main():
     elif exc is not None:
         msg["status"], msg["message"] = classify(exc)
     else:
-        fn = module.__dict__.get(job["entry"])
+        fn = module.__dict__.get(entry)
         if not callable(fn):
             msg["status"] = "error"
             msg["message"] = ("the candidate defines no function named %r (names defined: %s)"
-                              % (job["entry"], ", ".join(sorted(k for k in module.__dict__
+                              % (entry, ", ".join(sorted(k for k in module.__dict__
                                                                 if type(k) is str and not k.startswith("__")))
                                  or "none"))
     msg["rss_kb"] = max_rss_kb()
@@ -390,16 +423,12 @@ def main():
         return
     await_ack(b"s")  # the parent has read the setup's counts
 
-    i0, r0 = job.get("start", [0, 0])
-    calls = [(i, r) for i in range(i0, len(inputs)) for r in range(r0 if i == i0 else 0, job["repeat"])]
-    if job.get("canary"):  # the harness's own empty call first: the parent's reference for every call
-        calls.insert(0, (-1, 0))
-    k = lib.mp_serve(len(calls), TO_PARENT, FROM_PARENT, RUN_DIR.encode(), 1)
+    k = lib.mp_serve(n_calls, TO_PARENT, FROM_PARENT, RUN_DIR.encode(), 1)
     if k >= 0:  # a pristine fork: run call k
-        i, r = calls[k]
+        i, r = call_at(k, i0, r0, repeat, canary_first)
         if i < 0:
-            call_child(region, canary, EMPTY, 0, i, r, flush)
-        call_child(region, fn, inputs[i], job["warmup"], i, r, flush)
+            call_child(region, canary, EMPTY, 0, i, r, streams, snap)
+        call_child(region, fn, inputs[i], warmup, i, r, streams, snap)
     if k < -1:
         raise OSError(-2 - k, "the fork server failed: " + os.strerror(-2 - k))
     wire.send(TO_PARENT, {"t": "done"})
