@@ -387,6 +387,8 @@ def test_a_call_that_dies_inside_its_region_does_not_touch_the_next(backend):
                       "def f():\n    return 1"),
     ("a trace function", "import sys\nsys.settrace(lambda *a: None)\ndef f():\n    return 1"),
     ("a signal handler", "import signal\nsignal.signal(signal.SIGALRM, lambda *a: None)\ndef f():\n    return 1"),
+    ("the region's mode", "import gc\nfor o in gc.get_objects():\n    if type(o).__name__ == 'Region':\n"
+                          "        o.mode = 'time'\ndef f():\n    return 1"),
 ])
 def test_a_module_body_that_patches_the_harness_is_refused(name, source):
     m, _ = outcome(source)
@@ -451,3 +453,46 @@ def test_a_measurement_records_what_the_candidate_could_reach():
     if os.getuid() == 0 and mount_namespace():
         assert m.isolation["user"].startswith("nobody (65534)")
         assert m.isolation["dev"].startswith("private")
+
+
+def test_a_module_body_cannot_rewrite_the_plan_of_the_calls():
+    # the job as the worker received it is reachable through the garbage collector: more warm-ups
+    # (a cache filled before the counted call) or a smaller input must change nothing
+    cached = ("import functools, gc\n@functools.lru_cache(maxsize=None)\ndef fib(n):\n"
+              "    return n if n < 2 else fib(n - 1) + fib(n - 2)\n")
+    attack = ("for o in gc.get_objects():\n    if type(o) is dict and o.get('t') == %r:\n"
+              "        o['warmup'] = 3\n        o['n_inputs'] = 0\n        o['repeat'] = 1\n")
+    cfg = backend_config("valgrind")
+    honest_m = measure(Program(cached + attack % "not the job", "fib"), [[300]], cfg)  # the same walk, no write
+    m, _ = outcome(cached + attack % "job", entry="fib", inputs=[[300]], cfg=cfg)
+    assert m.inputs[0].status is Status.OK and m.inputs[0].output == honest_m.inputs[0].output
+    assert [s.instructions for s in m.inputs[0].samples] == [s.instructions for s in honest_m.inputs[0].samples]
+
+
+def test_a_call_cannot_write_the_fork_servers_memory():
+    from measure.sandbox.policy import plan_isolation
+    if not plan_isolation().has("pid"):
+        pytest.skip("needs a PID namespace (the fork server is its pid 1)")
+    src = "def f():\n    with open('/proc/1/mem', 'r+b') as m:\n        return 'opened'"
+    m, _ = outcome(src)
+    assert m.inputs[0].status is Status.SANDBOX_VIOLATION and "Permission denied" in m.inputs[0].message
+
+
+def test_the_module_body_never_sees_the_inputs():
+    # precompute every answer from the inputs found in the worker's memory or files, then answer
+    # each call by lookup: the module body must find nothing to precompute from
+    fib = "def fib(n):\n    a, b = 0, 1\n    for _ in range(n):\n        a, b = b, a + b\n    return a\n"
+    attack = ("import gc, os, pickle\nANSWERS = {}\n"
+              "def _learn(x):\n    if type(x) is int and 3100 < x < 4300:\n        ANSWERS[x] = fib(x)\n"
+              "for o in gc.get_objects():\n    for v in (o.values() if type(o) is dict else o if type(o) in (list, tuple) else ()):\n"
+              "        if type(v) is bytes:\n            try:\n                v = pickle.loads(v)\n            except Exception:\n                continue\n"
+              "        for w in (v if type(v) in (list, tuple) else [v]):\n            _learn(w)\n"
+              "for name in os.listdir('.'):\n    try:\n        _learn(pickle.load(open(name, 'rb'))[0])\n    except Exception:\n        pass\n"
+              "def f(n):\n    return ANSWERS[n] if n in ANSWERS else fib(n)\n")
+    cfg = backend_config("valgrind")
+    inputs = [[3177], [4241]]  # numbers no module of the harness holds
+    honest_m = measure(Program(fib + "def f(n):\n    return fib(n)\n", "f"), inputs, cfg)
+    m, _ = outcome(fib + attack, inputs=inputs, cfg=cfg)
+    assert [r.status for r in m.inputs] == [Status.OK, Status.OK]
+    for r, h in zip(m.inputs, honest_m.inputs):
+        assert min(s.instructions for s in r.samples) >= min(s.instructions for s in h.samples)

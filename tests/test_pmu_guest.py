@@ -236,12 +236,18 @@ FORGE_ANSWER = sum(i * i for i in range(100000))
                                   "    os.write(3, len(b).to_bytes(4, 'big') + b)\n    os._exit(0)"),
 ])
 def test_a_forged_frame_does_not_shorten_a_perf_count(name, body):
+    """Under perf a call is counted from its start to its process's exit, so a forged frame cannot
+    stop the count early; a call that writes its own result and exits skips, at most, the
+    harness's own reporting: less than what an empty call costs (README, Security model)."""
     from measure import Config, Input, Program, Status, measure
     cfg = Config(backend="perf", repeat=1, timeout=120)
     honest = measure(Program(FORGE_WORK + "def f():\n    return work()", "f"), [Input((), FORGE_ANSWER)], cfg)
+    empty = measure(Program("def f():\n    return None", "f"), [[]], cfg)
     m = measure(Program(FORGE_WORK + body, "f"), [Input((), FORGE_ANSWER)], cfg)
-    fact("forged_" + name.split()[1], {"honest": honest.inputs[0].instructions.median, "status": m.inputs[0].status.value,
+    bound = empty.inputs[0].instructions.min
+    fact("forged_" + name.split()[1], {"honest": honest.inputs[0].instructions.median, "empty_call": bound,
+                                       "status": m.inputs[0].status.value,
                                        "count": [s.instructions for s in m.inputs[0].samples]})
-    assert honest.inputs[0].status is Status.OK
+    assert honest.inputs[0].status is Status.OK and empty.inputs[0].status is Status.OK
     r = m.inputs[0]
-    assert r.status is not Status.OK or r.instructions.min >= honest.inputs[0].instructions.min
+    assert r.status is not Status.OK or r.instructions.min >= honest.inputs[0].instructions.min - bound

@@ -199,7 +199,8 @@ def facts(iso: Isolation, mode: str, disk: int) -> Dict[str, str]:
                  + (", sealed (root's) before the candidate runs" if uid >= 0 else
                     ", which the candidate's user could rewrite: not tamper-evident") + "; canary call per worker")
     elif mode == "perf":
-        count = "counters owned by the parent, enabled at the call's start and until its process has exited"
+        count = ("counters owned by the parent, enabled at the call's start and until its process has exited; "
+                 "a call that reports for itself can skip at most an empty call's count")
     else:
         count = "the worker's own clocks: self-reported, not tamper-evident"
     return {

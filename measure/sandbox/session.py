@@ -22,6 +22,7 @@ order, or a frame the worker never sends, means the candidate wrote to the chann
 from __future__ import annotations
 
 import os
+import pickle
 import select
 import shutil
 import signal
@@ -129,6 +130,7 @@ class _Worker:
         self.workdir = tempfile.mkdtemp(prefix=f"measure-{os.getpid()}-")
         self.lock = -1
         self.audit = None
+        self._pickled: Dict[int, bytes] = {}
         self.child: Optional[Child] = None
         self.cgroup: Optional[PidsCgroup] = None
         self.reader = wire.FrameReader()
@@ -189,7 +191,7 @@ class _Worker:
             self.run_view = f"/proc/{self.child.pid}/root{INNER_DIR}/run"
         self.up_r, self.down_w = up_r, down_w
         wire.send(down_w, {"t": "job", "source": job.source, "filename": "candidate.py", "entry": job.entry,
-                           "mode": job.backend.mode, "inputs": job.inputs, "repeat": cfg.repeat,
+                           "mode": job.backend.mode, "n_inputs": len(job.inputs), "repeat": cfg.repeat,
                            "warmup": cfg.warmup, "start": list(start),
                            "canary": bool(self.audit is not None and self.audit.canary)})
 
@@ -210,6 +212,23 @@ class _Worker:
 
     def ack(self, byte: bytes) -> None:
         os.write(self.down_w, byte)
+
+    def release(self, byte: bytes, pos: Tuple[int, int]) -> None:
+        """Let the fork server fork the call at ``pos``: first its input, where only that call will
+        find it (the worker never holds the inputs), then the go-ahead."""
+        if pos[0] < len(self.job.inputs):
+            data = self.pickled(pos[0])
+            tmp = os.path.join(self.workdir, ".input")
+            with open(tmp, "wb") as f:
+                f.write(data)
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, os.path.join(self.workdir, "input"))
+        self.ack(byte)
+
+    def pickled(self, i: int) -> bytes:
+        if i not in self._pickled:
+            self._pickled = {i: pickle.dumps(wire.decode_value(self.job.inputs[i], trusted=True), protocol=4)}
+        return self._pickled[i]
 
     def call_output(self) -> str:
         """The end of what the call just reaped printed (its directory is emptied after the ack)."""
@@ -342,7 +361,7 @@ def _drive(worker: _Worker, job: Job, start: Tuple[int, int], out: Outcome) -> O
                 if out.setup.status is not Status.OK:
                     return None
                 phase, deadline, regions = "calls", time.monotonic() + per_call, 0
-                worker.ack(b"s")
+                worker.release(b"s", pos)
             elif t == "result" and phase == "calls" and result is None and \
                     (msg.get("i"), msg.get("r")) == ((-1, 0) if canary else pos):
                 result = msg
@@ -353,7 +372,7 @@ def _drive(worker: _Worker, job: Job, start: Tuple[int, int], out: Outcome) -> O
                     out.setup = Record(Status.SANDBOX_VIOLATION, "the harness's own empty call, forked after the "
                                        f"module body, failed ({rec.message}): the module body changed the harness")
                     return None
-                worker.ack(b"n")
+                worker.release(b"n", pos)
                 canary, result, regions, served = False, None, 0, served + 1
                 deadline = time.monotonic() + per_call
             elif t == "reaped" and phase == "calls" and msg.get("k") == served:
@@ -373,12 +392,12 @@ def _drive(worker: _Worker, job: Job, start: Tuple[int, int], out: Outcome) -> O
                     if audit is not None:
                         audit.skip()
                 out.calls[pos] = rec
-                worker.ack(b"n")  # the server may now empty the call's directory and fork the next
                 if cfg.stop_on_failure and rec.status is not Status.OK:
                     return None
                 result, regions = None, 0
                 served += 1
                 pos = _next(pos, k)
+                worker.release(b"n", pos)  # the server may now empty the call's directory and fork the next
                 deadline = time.monotonic() + per_call
             elif t == "done" and phase == "calls":
                 return None

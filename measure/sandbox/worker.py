@@ -5,15 +5,17 @@ as ``python -s -B worker.py`` with fd 3 (to the parent) and fd 4 (from the paren
 unprivileged user whose only writable place is ``run/`` (a size-limited tmpfs where the sandbox
 has a mount namespace). It:
 
-1. receives the job (candidate source, entry point, inputs, repeats, backend mode), says
+1. receives the job (candidate source, entry point, number of inputs, repeats, backend mode), says
    ``ready`` and waits until the parent has sealed what the candidate must not touch;
 2. compiles the candidate (uncounted), then executes its module body inside a counted region
    reported as ``setup``, and checks that the module body left the harness as it found it (see
    :func:`snapshot`): a candidate that patched the code measuring it gets ``sandbox_violation``;
 3. hands over to the fork server (workerlib.c, mp_serve), which forks one pristine copy per
    (input, repeat) without running any Python in between; the copy may not start processes or
-   threads, unpickles its own copy of the input, runs the warm-up calls, and runs the counted
-   call with the GC disabled; the server kills whatever the call left behind and empties
+   threads, reads its input (``input``, which the parent writes just before that fork: the
+   worker never holds the inputs, so the module body cannot see them and its memory at the
+   fork does not depend on them), runs the warm-up calls, and runs the counted call with the
+   GC disabled; the server kills whatever the call left behind and empties
    ``run/`` for the next call. Nothing a call leaves behind reaches the next one, and every call
    starts from exactly the same interpreter state.
 
@@ -199,6 +201,12 @@ def max_rss_kb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
+def read_input():
+    """The pickled arguments of this call, as the parent wrote them for it."""
+    with open("input", "rb") as f:
+        return f.read()
+
+
 def call_child(region, fn, blob, warmup, i, r, streams, snap):
     """Body of the forked copy for one counted call. Never returns."""
     code = 0
@@ -369,18 +377,15 @@ def main():
         os._exit(2)
     lib = load_workerlib()
     region = Region(job["mode"], lib)
-    # each input kept pickled: every call unpickles its own fresh copy, so a candidate that
-    # mutates its arguments cannot affect another call (and deepcopy's cost is avoided). The
-    # plan is fixed before any code of the candidate runs, in immutable objects (a dict or a
-    # list found through the garbage collector could otherwise be rewritten: more warm-ups, a
-    # smaller input).
-    inputs = tuple(pickle.dumps(wire.decode_value(a, trusted=True), protocol=4) for a in job["inputs"])
+    # The plan is fixed before any code of the candidate runs, in immutable objects (a dict or a
+    # list found through the garbage collector could otherwise be rewritten: more warm-ups).
+    n_inputs = int(job["n_inputs"])
     streams = (sys.stdout, sys.stderr)
     # (only numbers: the worker's memory at the fork must not depend on how many calls follow)
     warmup, entry, filename = int(job["warmup"]), str(job["entry"]), str(job["filename"])
     i0, r0 = (int(x) for x in job.get("start", [0, 0]))
     repeat, canary_first = int(job["repeat"]), int(bool(job.get("canary")))
-    n_calls = canary_first + (max(0, len(inputs) - i0) * repeat - r0 if i0 < len(inputs) else 0)
+    n_calls = canary_first + (max(0, n_inputs - i0) * repeat - r0 if i0 < n_inputs else 0)
 
     wire.send(TO_PARENT, {"t": "ready", "pid": os.getpid()})
     await_ack(b"r")  # the parent has sealed the backend's log: no code of the candidate ran before
@@ -428,7 +433,9 @@ def main():
         i, r = call_at(k, i0, r0, repeat, canary_first)
         if i < 0:
             call_child(region, canary, EMPTY, 0, i, r, streams, snap)
-        call_child(region, fn, inputs[i], warmup, i, r, streams, snap)
+        # each call unpickles its own fresh copy of its input (at C speed), so a candidate that
+        # mutates its arguments cannot affect another call
+        call_child(region, fn, read_input(), warmup, i, r, streams, snap)
     if k < -1:
         raise OSError(-2 - k, "the fork server failed: " + os.strerror(-2 - k))
     wire.send(TO_PARENT, {"t": "done"})
