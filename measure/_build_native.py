@@ -34,6 +34,7 @@ struct mp_spawn_spec {
     int run_uid, run_gid; int private_dev;
     const char *scratch_dir; uint64_t scratch_bytes; int socket_policy;
     const char *const *expose_cover; const char *const *expose_path; int n_expose;
+    const char *bind_src; const char *bind_dst;
 };
 struct mp_spawn_result {
     int pid;

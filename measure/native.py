@@ -215,6 +215,7 @@ class SpawnSpec:
     scratch_bytes: int = 0
     socket_policy: int = 0       # 0 any family, 1 AF_INET/AF_INET6 only, 2 none (socketpair only)
     expose: Sequence[Tuple[str, str]] = ()  # (cover, path): see measure_native.h
+    bind: Optional[Tuple[str, str]] = None  # (host directory, inside path), read-only
 
 
 @dataclass
@@ -298,6 +299,8 @@ def spawn(spec: SpawnSpec) -> Child:
         paths = ffi.new("char *[]", [cstr(p) for _, p in spec.expose] or [ffi.NULL])
         keep += [covers, paths]
         s.expose_cover, s.expose_path, s.n_expose = covers, paths, len(spec.expose)
+        s.bind_src = cstr(spec.bind[0]) if spec.bind else ffi.NULL
+        s.bind_dst = cstr(spec.bind[1]) if spec.bind else ffi.NULL
         r = ffi.new("struct mp_spawn_result *")
         rc = lib.mp_spawn(s, r)
     finally:

@@ -31,6 +31,7 @@ class Interpreter:
     version: str
     build: str  # sha256 prefix of the binary
     paths: Tuple[str, ...] = ()  # directories it reads: its prefixes and sys.path, links resolved
+    venv: Optional[str] = None   # the virtual environment it runs in (sys.prefix), if any
 
     @property
     def version_tuple(self):
@@ -92,7 +93,9 @@ def resolve_interpreter(python: Optional[str] = None) -> Interpreter:
     exe = info["executable"]
     dirs = [os.path.dirname(exe), os.path.dirname(os.path.realpath(exe))] + list(info.get("paths", []))
     paths = tuple(sorted({os.path.realpath(d) for d in dirs if d and os.path.isdir(d)}))
-    return Interpreter(exe, info["implementation"], info["version"], _file_hash(os.path.realpath(exe)), paths)
+    # a virtual environment whose own bin/ holds the interpreter (sys.prefix != sys.base_prefix)
+    venv = info["prefix"] if info["paths"][1] != info["prefix"] == os.path.dirname(os.path.dirname(exe)) else None
+    return Interpreter(exe, info["implementation"], info["version"], _file_hash(os.path.realpath(exe)), paths, venv)
 
 
 def _file_hash(path: str) -> str:

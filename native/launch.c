@@ -278,6 +278,9 @@ static void child_main(const struct mp_spawn_spec *s, int errfd, int gofd) {
             if (mount(NULL, s->ro_mounts[i], NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | s->ro_flags[i], NULL) < 0)
                 report(errfd, 0, MP_STAGE_MOUNT_RO, errno);
         if (s->n_expose && expose(s) < 0) fail(errfd, MP_STAGE_EXPOSE);
+        /* after the read-only remounts: the bind copies their read-only flag */
+        if (s->bind_src && mount(s->bind_src, s->bind_dst, NULL, MS_BIND | MS_REC, NULL) < 0)
+            fail(errfd, MP_STAGE_EXPOSE);
         if (s->private_dev && private_dev() < 0) fail(errfd, MP_STAGE_DEV);
         if (s->scratch_dir && mount_scratch(s) < 0) fail(errfd, MP_STAGE_SCRATCH);
     }

@@ -62,6 +62,10 @@ struct mp_spawn_spec {
     const char *const *expose_cover;
     const char *const *expose_path;
     int n_expose;
+    /* a host directory shown read-only at another path (the measured virtual environment, at one
+     * fixed place whatever the checkout: its path would otherwise change the counts); NULL: none */
+    const char *bind_src;
+    const char *bind_dst;
 };
 
 struct mp_spawn_result {

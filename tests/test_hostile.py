@@ -496,3 +496,4 @@ def test_the_module_body_never_sees_the_inputs():
     assert [r.status for r in m.inputs] == [Status.OK, Status.OK]
     for r, h in zip(m.inputs, honest_m.inputs):
         assert min(s.instructions for s in r.samples) >= min(s.instructions for s in h.samples)
+

@@ -21,6 +21,7 @@ order, or a frame the worker never sends, means the candidate wrote to the chann
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import pickle
 import select
@@ -164,7 +165,12 @@ class _Worker:
         down_r, down_w = os.pipe()
         log = os.open(os.path.join(self.workdir, "worker.log"), os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o600)
         env = dict(base_environment(), HOME=f"{inside}/run", TMPDIR=f"{inside}/run")
-        argv = job.backend.command(job.interpreter, ["-s", "-B", "worker.py"], inside)
+        interp, bind = job.interpreter, None
+        if mounted and interp.venv:  # the environment at one fixed place: its path must not change counts
+            os.mkdir(os.path.join(self.workdir, "venv"))
+            bind = (interp.venv, f"{INNER_DIR}/venv")
+            interp = dataclasses.replace(interp, executable=f"{INNER_DIR}/venv/bin/{os.path.basename(interp.executable)}")
+        argv = job.backend.command(interp, ["-s", "-B", "worker.py"], inside)
         self.cgroup = PidsCgroup.create(MAX_PROCESSES)
         cpu = (cfg.timeout * (1 + cfg.warmup)) * 2 + 60
         spec = SpawnSpec(
@@ -180,7 +186,7 @@ class _Worker:
             run_uid=uid, run_gid=gid, private_dev=mounted,
             scratch_dir=f"{INNER_DIR}/run" if mounted else None, scratch_bytes=cfg.disk,
             socket_policy=1 if iso.has("net") else 2,
-            expose=exposures(job.interpreter.paths + tuple(job.paths), uid) if uid >= 0 else ())
+            expose=exposures(job.interpreter.paths + tuple(job.paths), uid) if uid >= 0 else (), bind=bind)
         try:
             self.child = spawn(spec)
         finally:

@@ -27,6 +27,7 @@ blocked. Regions: ``valgrind`` uses callgrind client requests from a Python-free
 only when its process has exited; ``time`` only reads the clocks. Outputs go back as plain data
 (see wire.py); the parent checks them.
 """
+import _random
 import errno
 import gc
 import os
@@ -47,7 +48,11 @@ PLAIN = (str, int, float, bool, type(None), bytes)
 # names of the sys module a candidate may rebind without touching the harness
 SYS_FREE = {"stdout", "stderr", "stdin", "displayhook", "excepthook", "ps1", "ps2", "last_type",
             "last_value", "last_traceback", "last_exc", "tracebacklimit", "argv", "path", "dont_write_bytecode"}
+# modules whose os.register_at_fork hooks rebind their own globals in every fork (and that this
+# harness never calls): a change there is not a change of the harness
+FORK_REBINDS = {"threading"}
 _NAME = type.__dict__["__name__"]
+_SEED = _random.Random.seed  # C: reseeding through it runs no code of the candidate
 _ARGS = BaseException.__dict__["args"]
 _TRACEBACK = BaseException.__dict__["__traceback__"]
 _BUILTIN_EXCEPTIONS = {v for v in vars(sys.modules["builtins"]).values()
@@ -201,6 +206,15 @@ def max_rss_kb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
+def reseed():
+    """The same random state for every call of every run: Python's global generator (seeded from
+    the OS at import) starts from seed 0. Through the C method, so no code of the candidate runs."""
+    r = sys.modules.get("random")
+    inst = vars(r).get("_inst") if type(r) is type(sys) else None
+    if issubclass(type(inst), _random.Random):
+        _SEED(inst, 0)
+
+
 def read_input():
     """The pickled arguments of this call, as the parent wrote them for it."""
     with open("input", "rb") as f:
@@ -217,6 +231,7 @@ def call_child(region, fn, blob, warmup, i, r, streams, snap):
             wire.send(TO_PARENT, {"t": "result", "i": i, "r": r, "status": "sandbox_violation",
                                   "message": "the harness was changed before this call: " + "; ".join(changed[:10])})
             os._exit(0)
+        reseed()
         os.chdir(RUN_DIR)
         out = os.open("out.txt", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         os.dup2(out, 1)
@@ -300,7 +315,8 @@ def snapshot(*objects):
     return {
         "objects": [(o, dict(vars(o))) for o in objects],
         "modules": mods,
-        "dicts": {n: dict(vars(m)) for n, m in mods.items() if type(getattr(m, "__dict__", None)) is dict},
+        "dicts": {n: dict(vars(m)) for n, m in mods.items()
+                  if type(getattr(m, "__dict__", None)) is dict and n not in FORK_REBINDS},
         "functions": _functions(sys.modules["__main__"]) + _functions(wire),
         "hooks": (sys.gettrace(), sys.getprofile(), list(sys.meta_path), list(sys.path_hooks)),
         "signals": {s: h for s in range(1, signal.NSIG) for h in [_handler_or_none(s)] if h is not None},

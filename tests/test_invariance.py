@@ -1,0 +1,78 @@
+"""One call, one count: the count of a (program, input) is a function of the interpreter binary,
+the engine, the backend, the program and the input alone (README, "How a measurement works").
+Not of the other inputs of the batch and their order, the path of the virtual environment, the
+parent's working directory or environment, or the run (random state)."""
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from measure import Config, Program, measure
+
+FIB = "def fib(n):\n    a, b = 0, 1\n    for _ in range(n):\n        a, b = b, a + b\n    return a\n"
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+@pytest.fixture(scope="module")
+def cfg():
+    if shutil.which("valgrind") is None:
+        pytest.skip("exact equality is a property of valgrind, which is not installed")
+    return Config(backend="valgrind", repeat=1, timeout=120)
+
+
+def count_of(m, i=0):
+    return m.inputs[i].samples[0].instructions
+
+
+def test_a_count_does_not_depend_on_the_other_inputs_of_the_batch_or_their_order(cfg):
+    alone = count_of(measure(Program(FIB, "fib"), [[2000]], cfg))
+    rng = random.Random(16)
+    for _ in range(3):
+        others = [[rng.randrange(10, 30000)] for _ in range(rng.randrange(1, 5))]
+        batch = others + [[2000]]
+        rng.shuffle(batch)
+        m = measure(Program(FIB, "fib"), batch, cfg)
+        assert count_of(m, batch.index([2000])) == alone, batch
+
+
+def test_a_count_does_not_depend_on_the_path_of_the_virtual_environment(cfg, tmp_path):
+    base = os.path.realpath(getattr(sys, "_base_executable", sys.executable))
+    counts = []
+    for name in ("a", "a-much-longer-name-for-the-second-environment"):
+        venv = tmp_path / name
+        subprocess.run([base, "-m", "venv", "--without-pip", str(venv)], check=True)
+        counts.append(count_of(measure(Program(FIB, "fib"), [[2000]],
+                                       Config(**{**cfg.__dict__, "python": str(venv / "bin" / "python")}))))
+    assert counts[0] == counts[1]
+
+
+def test_a_count_does_not_depend_on_the_parents_directory_or_environment(cfg, tmp_path):
+    program = tmp_path / "fib.py"
+    program.write_text(FIB)
+    (tmp_path / "inputs.json").write_text("[[2000]]")
+    counts = []
+    for cwd, extra in ((tmp_path, {}), (HERE, {"GLIBC_TUNABLES": "glibc.cpu.x86_rep_movsb_threshold=100000",
+                                              "MEASURE_SOMETHING": "x" * 300})):
+        out = subprocess.run([sys.executable, "-m", "measure.cli", "run", str(program), "--entry", "fib",
+                              "--inputs", str(tmp_path / "inputs.json"), "--backend", "valgrind", "--repeat", "1",
+                              "--json"], capture_output=True, text=True, cwd=cwd, env=dict(os.environ, **extra),
+                             timeout=600)
+        assert out.returncode == 0, out.stderr
+        counts.append(json.loads(out.stdout)["inputs"][0]["instructions"]["median"])
+    assert counts[0] == counts[1]
+
+
+def test_every_call_of_every_run_starts_from_the_same_random_state(cfg):
+    src = "import random\nrandom.random()\ndef f():\n    return [random.random() for _ in range(3)]"
+    runs = [measure(Program(src, "f"), [[]], Config(**{**cfg.__dict__, "repeat": 2})) for _ in range(2)]
+    outputs = [m.inputs[0].output for m in runs]
+    assert outputs[0] == outputs[1]
+    rng = random.Random(0)
+    assert outputs[0] == [rng.random() for _ in range(3)]
+    assert len({s.instructions for m in runs for s in m.inputs[0].samples}) == 1
