@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/audit.h>
+#include "mp_seccomp.h"
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <poll.h>
@@ -83,13 +84,11 @@ static int map_ids(int uid, int gid) {
  * and valgrind run unchanged); denied calls fail with EPERM, clone3 with ENOSYS so that
  * libc falls back to clone(), whose namespace flags are checked. */
 static int install_seccomp(int socket_policy) {
-#if defined(__x86_64__)
-    const unsigned arch = AUDIT_ARCH_X86_64;
-#elif defined(__aarch64__)
-    const unsigned arch = AUDIT_ARCH_AARCH64;
-#else
+#ifndef MP_AUDIT_ARCH
     errno = ENOSYS;
     return -1;
+#else
+    const unsigned arch = MP_AUDIT_ARCH;
 #endif
     static const int denied[] = {
         SYS_perf_event_open, SYS_ptrace, SYS_process_vm_readv, SYS_process_vm_writev, SYS_bpf,

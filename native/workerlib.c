@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/audit.h>
+#include "mp_seccomp.h"
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <stddef.h>
@@ -187,13 +188,11 @@ static int wipe_dir(int dirfd, int depth) {
 }
 
 static int deny_spawn(void) {
-#if defined(__x86_64__)
-    const unsigned arch = AUDIT_ARCH_X86_64;
-#elif defined(__aarch64__)
-    const unsigned arch = AUDIT_ARCH_AARCH64;
-#else
+#ifndef MP_AUDIT_ARCH
     errno = ENOSYS;
     return -1;
+#else
+    const unsigned arch = MP_AUDIT_ARCH;
 #endif
     struct sock_filter f[] = {
         BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
