@@ -371,6 +371,10 @@ def report(res: Dict, spin_asm: List[str], host: Optional[Dict], phases: Phases,
     if "pinned_groups_that_fit" in f:
         print(f"pinned groups     {f['pinned_groups_that_fit']} groups of {{instructions, cycles}} fit; "
               "the next one reads as PerfMultiplexed")
+    for name in sorted(k for k in f if k.startswith("forged_")):
+        fg = f[name]
+        print(f"{'forged ' + name[7:]:<18}status {fg['status']}, counts {fg['count']}; honest {fg['honest']:,.0f}, "
+              f"an empty call {fg['empty_call']:,} (the bound of what a self-reporting call skips)")
     if "multiplexing" in f:
         mx = f["multiplexing"]
         ratios = mx["running_over_enabled"]
