@@ -31,7 +31,7 @@ from measure.calibration.bytecodes import count_suite
 from measure.calibration.errors import CalibrationError
 from measure.calibration.model import FunctionModel, IPBModel, trim_functions
 from measure.calibration.profile import load
-from measure.calibration.programs import CalibrationProgram, bundle
+from measure.calibration.programs import CalibrationProgram, as_program
 from measure.calibration.validate import rank_agreement
 from measure.harness.enamel import PROBLEMSET, generate_tests, load_problems
 from measure.harness.problems import load_samples
@@ -60,14 +60,16 @@ def corpus_programs(level: int, half: Optional[str], cache: str) -> List[Calibra
 
 def cmd_collect(a) -> int:
     progs = corpus_programs(a.level, a.half, a.cache)
-    prog, inputs = bundle(progs)
-    m = measure(prog, inputs, Config(backend="valgrind", python=a.python, repeat=1, timeout=a.timeout,
-                                     functions=True))
-    if m.setup.status is not Status.OK:
-        print(f"the corpus failed to load: {m.setup.message[-500:]}", file=sys.stderr)
-        return 2
-    ok = {r.name: r.samples[0] for r in m.inputs if r.status is Status.OK}
-    failed = {r.name: r.status.value for r in m.inputs if r.status is not Status.OK}
+    cfg = Config(backend="valgrind", python=a.python, repeat=1, timeout=a.timeout, functions=True)
+    ok, failed = {}, {}
+    for p in progs:  # each program on its own: its count must not depend on the others
+        prog, inp = as_program(p)
+        m = measure(prog, [inp], cfg)
+        r = m.inputs[0] if m.setup.status is Status.OK else None
+        if r is not None and r.status is Status.OK:
+            ok[p.name] = r.samples[0]
+        else:
+            failed[p.name] = (r.status if r is not None else m.setup.status).value
     kept = [p for p in progs if p.name in ok]
     try:
         ops = count_suite(kept, a.python, a.timeout)

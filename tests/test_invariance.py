@@ -76,3 +76,16 @@ def test_every_call_of_every_run_starts_from_the_same_random_state(cfg):
     rng = random.Random(0)
     assert outputs[0] == [rng.random() for _ in range(3)]
     assert len({s.instructions for m in runs for s in m.inputs[0].samples}) == 1
+
+
+def test_a_calibration_programs_count_does_not_depend_on_the_programs_measured_with_it(cfg):
+    from measure.calibration.collect import collect
+    from measure.calibration.programs import suite as load_suite
+    suite = [p for p in load_suite() if not p.requires]
+    rng = random.Random(16)
+    shared = rng.sample(suite, 2)
+    rest = [p for p in suite if p not in shared]
+    a = collect(shared + rng.sample(rest, 3), count_bytecodes=False)
+    b = collect(rng.sample(rest, 2) + shared[::-1], count_bytecodes=False)
+    for p in shared:
+        assert a.programs[p.name].values == b.programs[p.name].values, p.name

@@ -1,6 +1,6 @@
 """Measuring a program set on one platform: the counts a profile is made of.
 
-``collect`` measures every program of a suite (or held-out set) as one bundle. Under a
+``collect`` measures every program of a suite (or held-out set), each on its own. Under a
 deterministic backend (valgrind, perf) it takes one counted call per program; under ``time`` it
 uses the two-level design: ``processes`` workers (each a separate ``measure()`` call, i.e. a fresh
 interpreter) times ``repeat`` counted calls, and keeps every value per process. Under valgrind it
@@ -18,7 +18,7 @@ from ..platform import base_environment, resolve_interpreter
 from ..run import measure
 from .errors import CalibrationError
 from .model import trim_functions
-from .programs import CalibrationProgram, bundle
+from .programs import CalibrationProgram, as_program
 
 METRIC_OF_BACKEND = {"valgrind": "instructions", "perf": "instructions", "time": "task_clock_ns"}
 
@@ -107,23 +107,23 @@ def collect(programs: Sequence[CalibrationProgram], *, backend: str = "valgrind"
     run_these = [p for p in programs if p.name not in missing]
     if not run_these:
         raise CalibrationError("no calibration program can run on this interpreter: " + "; ".join(missing.values()))
-    prog, inputs = bundle(run_these)
     config = Config(backend=backend, python=python, repeat=repeat, timeout=timeout, functions=backend == "valgrind")
-    runs: List[Measurement] = []
+    runs: Dict[str, List[Measurement]] = {p.name: [] for p in run_these}
     for i in range(processes):
         if progress:
             progress(f"process {i + 1}/{processes}: {len(run_these)} programs under {backend}")
-        m = measure(prog, inputs, config)
-        if m.setup.status is not Status.OK:
-            raise CalibrationError(f"the calibration suite failed to load ({m.setup.status.value}): "
-                                   f"{m.setup.message.strip()[-400:]}. Check the interpreter with `measure doctor`.")
-        bad = [r for r in m.inputs if r.status is not Status.OK]
+        bad = []
+        for p in run_these:
+            prog, inp = as_program(p)
+            m = measure(prog, [inp], config)
+            r = m.inputs[0] if m.setup.status is Status.OK else None
+            if r is None or r.status is not Status.OK:
+                status, message = (r.status, r.message) if r is not None else (m.setup.status, m.setup.message)
+                bad.append(f"{p.name}: {status.value} {message.strip().splitlines()[-1][:160] if message else ''}")
+            runs[p.name].append(m)
         if bad:
-            desc = "; ".join(f"{r.name}: {r.status.value} {r.message.strip().splitlines()[-1][:160] if r.message else ''}"
-                             for r in bad)
-            raise CalibrationError(f"{len(bad)} calibration program(s) failed, so no factor is fitted: {desc}. "
+            raise CalibrationError(f"{len(bad)} calibration program(s) failed, so no factor is fitted: {'; '.join(bad)}. "
                                    "Raise --timeout for a slow backend, or fix the interpreter.")
-        runs.append(m)
     ops: Dict[str, int] = {}
     bytecode_note = "not counted"
     if count_bytecodes:
@@ -140,19 +140,15 @@ def collect(programs: Sequence[CalibrationProgram], *, backend: str = "valgrind"
         if p.name in missing:
             out[p.name] = ProgramCounts(p.name, p.kind, p.digest, "skipped", reason=missing[p.name])
             continue
-        vals = []
-        output = ""
-        for m in runs:
-            r = next(r for r in m.inputs if r.name == p.name)
-            vals.append([int(getattr(s, metric)) for s in r.samples if getattr(s, metric) is not None])
-            output = repr(r.output)
-        first = next(r for r in runs[0].inputs if r.name == p.name).samples[0]
-        out[p.name] = ProgramCounts(p.name, p.kind, p.digest, "ok", vals, output[:200], bytecodes=ops.get(p.name),
-                                    functions=trim_functions(first.functions))
-    desc = dict(runs[0].config)
+        results = [m.inputs[0] for m in runs[p.name]]
+        vals = [[int(getattr(s, metric)) for s in r.samples if getattr(s, metric) is not None] for r in results]
+        out[p.name] = ProgramCounts(p.name, p.kind, p.digest, "ok", vals, repr(results[-1].output)[:200],
+                                    bytecodes=ops.get(p.name), functions=trim_functions(results[0].samples[0].functions))
+    first = runs[run_these[0].name][0]
+    desc = dict(first.config)
     desc["processes"] = processes
     desc["bytecodes"] = bytecode_note
-    return Collection(runs[0].platform, metric, out, desc)
+    return Collection(first.platform, metric, out, desc)
 
 
 def functions_of(program, inputs: Sequence, python: Optional[str] = None, timeout: float = 600.0
