@@ -51,8 +51,8 @@ class Backend:
 
     def audit(self, workdir: str, python: str):
         """An object whose ``seal()`` is called when the worker is ready (before any code of the
-        candidate runs) and whose ``check(region, pid, instructions)`` returns why a region's
-        count cannot be trusted (or None); None when the backend has nothing to audit. With
+        candidate runs) and whose ``check(region, pid, instructions, needed)`` returns why a
+        region's count cannot be trusted (or None); None when the backend has nothing to audit. With
         ``canary`` true the worker first forks an empty call of its own (region "canary")."""
         return None
 

@@ -155,8 +155,9 @@ class RequestAudit:
         """Pass over a region that never ran (a call killed or failed before its region)."""
         self._advance()
 
-    def check(self, region: str, pid: int, total: Optional[int]) -> Optional[str]:
-        """None if the region since the last check is exactly the harness's own; else why not."""
+    def check(self, region: str, pid: int, total: Optional[int], needed: bool = True) -> Optional[str]:
+        """None if the region since the last check is exactly the harness's own; else why not.
+        ``needed``: the region's count is kept (an ok call), so a missing dump is a problem too."""
         text = self._advance()
         codes = [int(c, 16) for c in _REQUEST.findall(text)]
         codes = [c for c in codes if c not in HARMLESS]
@@ -165,7 +166,7 @@ class RequestAudit:
             return (f"the {region} issued valgrind client requests of its own (seen: {', '.join(extra) or 'none'}; "
                     "the harness issues exactly start, zero, dump, stop): its count could be forged, so none is kept")
         if total is None:
-            return f"callgrind wrote no dump for the {region}"
+            return f"callgrind wrote no dump for the {region}" if needed else None
         if region == "setup":
             return None
         collected: Dict[int, int] = {int(p): int(n) for p, n in _COLLECTED.findall(text)}

@@ -131,7 +131,7 @@ class _Worker:
         self.workdir = tempfile.mkdtemp(prefix=f"measure-{os.getpid()}-")
         self.lock = -1
         self.audit = None
-        self._pickled: Dict[int, bytes] = {}
+        self._pickled: Tuple[int, bytes] = (-1, b"")
         self.child: Optional[Child] = None
         self.cgroup: Optional[PidsCgroup] = None
         self.reader = wire.FrameReader()
@@ -232,9 +232,10 @@ class _Worker:
         self.ack(byte)
 
     def pickled(self, i: int) -> bytes:
-        if i not in self._pickled:
-            self._pickled = {i: pickle.dumps(wire.decode_value(self.job.inputs[i], trusted=True), protocol=4)}
-        return self._pickled[i]
+        """Input ``i`` as the worker unpickles it (kept while its repeats run)."""
+        if self._pickled[0] != i:
+            self._pickled = (i, pickle.dumps(wire.decode_value(self.job.inputs[i], trusted=True), protocol=4))
+        return self._pickled[1]
 
     def call_output(self) -> str:
         """The end of what the call just reaped printed (its directory is emptied after the ack)."""
@@ -435,9 +436,12 @@ def _record(msg: dict, backend: Backend, child: Child, workdir: str, pid: int, r
             counts = backend.read(child, workdir, pid, "call" if region == "canary" else region, functions=functions)
         except WorkerProtocolError:
             counts = None
-        problem = audit.check(region, pid, counts.instructions if counts else None) if audit is not None else None
-        if counts is None and status is not Status.OK and (problem is None or "wrote no dump" in problem):
-            return rec  # a failed call whose count is gone with it (say, it filled the disk): its own status
+        # a failed call may take its count with it (say, it filled the disk): it keeps its own status,
+        # unless the backend's audit finds that it tampered
+        problem = (audit.check(region, pid, counts.instructions if counts else None, needed=status is Status.OK)
+                   if audit is not None else None)
+        if counts is None and status is not Status.OK and problem is None:
+            return rec
         if counts is None and problem is None:
             problem = f"the backend found no count for the {region}"
         if problem is not None:
