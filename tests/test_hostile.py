@@ -331,6 +331,8 @@ def mount_namespace():
     ("root's secrets", "def f():\n    return open('/etc/shadow').read()", "Permission denied"),
     ("the worker's log", "def f():\n    open('../worker.log', 'a').write('x')", "Permission denied"),
     ("the harness's files", "def f():\n    open('../worker.py', 'a').write('x')", "Permission denied"),
+    ("kernel settings", "def f():\n    open('/proc/sys/kernel/hostname', 'w').write('x')", "Read-only file system"),
+    ("sysfs", "import os\ndef f():\n    open('/sys/kernel/mm/transparent_hugepage/enabled', 'w').write('never')", "denied"),
 ])
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_the_host_is_out_of_reach(backend, name, source, words):
@@ -497,3 +499,17 @@ def test_the_module_body_never_sees_the_inputs():
     for r, h in zip(m.inputs, honest_m.inputs):
         assert min(s.instructions for s in r.samples) >= min(s.instructions for s in h.samples)
 
+
+
+def test_a_home_the_worker_may_not_enter_shows_it_only_the_interpreter():
+    if not mount_namespace() or os.getuid() != 0 or not os.path.isdir("/root"):
+        pytest.skip("needs root and a mount namespace (the worker then runs as nobody)")
+    from measure.platform import resolve_interpreter
+    paths = resolve_interpreter(None).paths
+    visible = {p.split("/")[2] for p in paths if p.startswith("/root/")}
+    m, _ = outcome("import os\ndef f():\n    return sorted(os.listdir('/root'))")
+    r = m.inputs[0]
+    if r.status is Status.OK:  # /root covered: only the way to the interpreter is there
+        assert set(r.output) <= visible, r.output
+    else:  # /root not covered (the interpreter is elsewhere): not readable at all
+        assert "Permission denied" in r.message
