@@ -222,10 +222,11 @@ def read_input():
 
 
 def call_child(region, fn, blob, warmup, i, r, streams, snap):
-    """Body of the forked copy for one counted call. Never returns."""
+    """Body of the forked copy for one counted call. Never returns. ``snap``: the harness to check
+    again (None when no thread ran beside the worker after the setup's check)."""
     code = 0
     try:
-        changed = tampered(snap)  # here too: threads of the module body may have run after its check
+        changed = tampered(snap) if snap is not None else ()
         if changed:
             restore(snap)
             wire.send(TO_PARENT, {"t": "result", "i": i, "r": r, "status": "sandbox_violation",
@@ -317,6 +318,8 @@ def snapshot(*objects):
         "modules": mods,
         "dicts": {n: dict(vars(m)) for n, m in mods.items()
                   if type(getattr(m, "__dict__", None)) is dict and n not in FORK_REBINDS},
+        "ids": {n: _ids(vars(m)) for n, m in mods.items()
+                if type(getattr(m, "__dict__", None)) is dict and n not in FORK_REBINDS},
         "functions": _functions(sys.modules["__main__"]) + _functions(wire),
         "hooks": (sys.gettrace(), sys.getprofile(), list(sys.meta_path), list(sys.path_hooks)),
         "signals": {s: h for s in range(1, signal.NSIG) for h in [_handler_or_none(s)] if h is not None},
@@ -328,6 +331,12 @@ def _handler_or_none(s):
         return signal.getsignal(s)
     except (ValueError, OSError):
         return None
+
+
+def _ids(d, tuple=tuple, map=map, id=id):
+    """The identities of a namespace's keys and values, in order: equal iff nothing was rebound,
+    added or deleted (the snapshot keeps every object alive, so no identity is reused)."""
+    return tuple(map(id, d)), tuple(map(id, d.values()))
 
 
 def _same(a, b, len=len, all=all, zip=zip):
@@ -356,6 +365,8 @@ def tampered(snap, len=len, type=type, vars=vars, all=all, str=str, zip=zip, get
             found.append("sys.modules[%r] was replaced" % name)
     for name, before in snap["dicts"].items():
         now = vars(snap["modules"][name])
+        if _ids(now) == snap["ids"][name]:  # the same keys bound to the same objects, compared in C
+            continue
         if not all(type(key) is str for key in now):  # tested before any hashing: no code of the candidate runs
             found.append("a key that is not a string was added to %s" % name)
             continue
@@ -444,14 +455,17 @@ def main():
         return
     await_ack(b"s")  # the parent has read the setup's counts
 
+    # threads the module body left running may change the harness after its check, until the
+    # fork server holds the GIL: then each call checks it again (in its fork, where they are gone)
+    recheck = snap if len(os.listdir("/proc/self/task")) > 1 else None
     k = lib.mp_serve(n_calls, TO_PARENT, FROM_PARENT, RUN_DIR.encode(), 1)
     if k >= 0:  # a pristine fork: run call k
         i, r = call_at(k, i0, r0, repeat, canary_first)
         if i < 0:
-            call_child(region, canary, EMPTY, 0, i, r, streams, snap)
+            call_child(region, canary, EMPTY, 0, i, r, streams, recheck)
         # each call unpickles its own fresh copy of its input (at C speed), so a candidate that
         # mutates its arguments cannot affect another call
-        call_child(region, fn, read_input(), warmup, i, r, streams, snap)
+        call_child(region, fn, read_input(), warmup, i, r, streams, recheck)
     if k < -1:
         raise OSError(-2 - k, "the fork server failed: " + os.strerror(-2 - k))
     wire.send(TO_PARENT, {"t": "done"})
