@@ -513,3 +513,20 @@ def test_a_home_the_worker_may_not_enter_shows_it_only_the_interpreter():
         assert set(r.output) <= visible, r.output
     else:  # /root not covered (the interpreter is elsewhere): not readable at all
         assert "Permission denied" in r.message
+
+
+@pytest.mark.parametrize("source", [
+    "import importlib, importlib.util\n",                     # renames the frozen bootstrap modules
+    "import threading, queue, concurrent.futures\n",
+    "import typing, dataclasses, collections, functools, itertools, heapq, bisect, re, json, math\n",
+    "import random\nrandom.seed(42)\nDATA = random.sample(range(100), 10)\n",
+    "import sys\nsys.setrecursionlimit(10000)\nsys.path.append('/nowhere')\n",
+    "import warnings\nwarnings.simplefilter('ignore')\n",
+    "import logging\nlogging.basicConfig(level=logging.ERROR)\n",
+])
+def test_an_honest_module_body_is_not_taken_for_a_patch(source):
+    import sys
+    base = os.path.realpath(getattr(sys, "_base_executable", sys.executable))  # no site .pth imports
+    m, _ = outcome(source + "def f():\n    return 1", cfg=Config(**{**CFG.__dict__, "python": base}))
+    assert m.setup.status is Status.OK, m.setup.message
+    assert m.inputs[0].status is Status.OK, m.inputs[0].message

@@ -32,6 +32,7 @@ import errno
 import gc
 import os
 import pickle
+import random  # imported here, before any candidate: a call that imports it gets it, reseeded (reseed())
 import resource
 import signal
 import sys
@@ -48,6 +49,9 @@ PLAIN = (str, int, float, bool, type(None), bytes)
 # names of the sys module a candidate may rebind without touching the harness
 SYS_FREE = {"stdout", "stderr", "stdin", "displayhook", "excepthook", "ps1", "ps2", "last_type",
             "last_value", "last_traceback", "last_exc", "tracebacklimit", "argv", "path", "dont_write_bytecode"}
+# a module's own description, which the import system rewrites (importing importlib renames the
+# frozen bootstrap modules): nothing the harness runs reads it
+METADATA = {"__name__", "__package__", "__file__", "__spec__", "__loader__", "__cached__", "__path__"}
 # modules whose os.register_at_fork hooks rebind their own globals in every fork (and that this
 # harness never calls): a change there is not a change of the harness
 FORK_REBINDS = {"threading"}
@@ -208,7 +212,9 @@ def max_rss_kb():
 
 def reseed():
     """The same random state for every call of every run: Python's global generator (seeded from
-    the OS at import) starts from seed 0. Through the C method, so no code of the candidate runs."""
+    the OS when imported, which the worker does before any candidate, so that a call importing
+    it inside its region gets this one) starts from seed 0. Through the C method, so no code of
+    the candidate runs."""
     r = sys.modules.get("random")
     inst = vars(r).get("_inst") if type(r) is type(sys) else None
     if issubclass(type(inst), _random.Random):
@@ -371,12 +377,12 @@ def tampered(snap, len=len, type=type, vars=vars, all=all, str=str, zip=zip, get
             found.append("a key that is not a string was added to %s" % name)
             continue
         for key, value in before.items():
-            if (name == "sys" and key in SYS_FREE) or (name == "builtins" and key == "_"):
+            if (name == "sys" and key in SYS_FREE) or (name == "builtins" and key == "_") or key in METADATA:
                 continue
             if key not in now or now[key] is not value:
                 found.append("%s.%s was rebound or deleted" % (name, key))
         for key in now:
-            if key not in before and not (name == "builtins" and key == "_") and \
+            if key not in before and not (name == "builtins" and key == "_") and key not in METADATA and \
                     type(now[key]) is not type(sys) and not (name == "sys" and key in SYS_FREE):
                 found.append("%s.%s was added" % (name, key))
     for fn, code, defaults, kwdefaults, globs in snap["functions"]:
@@ -427,6 +433,7 @@ def main():
         return
     module = type(sys)("candidate")
     module.__file__ = filename
+    reseed()  # the module body, too, draws the same numbers in every run
     snap = snapshot(region, lib)
     sys.modules["candidate"] = module
     snap["modules"]["candidate"] = module
