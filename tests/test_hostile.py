@@ -481,25 +481,18 @@ def test_a_call_cannot_write_the_fork_servers_memory():
 
 
 def test_the_module_body_never_sees_the_inputs():
-    # precompute every answer from the inputs found in the worker's memory or files, then answer
-    # each call by lookup: the module body must find nothing to precompute from
-    fib = "def fib(n):\n    a, b = 0, 1\n    for _ in range(n):\n        a, b = b, a + b\n    return a\n"
-    attack = ("import gc, os, pickle\nANSWERS = {}\n"
-              "def _learn(x):\n    if type(x) is int and 3100 < x < 4300:\n        ANSWERS[x] = fib(x)\n"
+    # look for the inputs in the worker's memory and files, to precompute every answer and make
+    # each call a lookup: the module body must find nothing (each call says whether it was found)
+    attack = ("import gc, os, pickle\nFOUND = set()\n"
+              "def _learn(x):\n    if type(x) is int and x * 7 in (22239, 29687):\n        FOUND.add(x)\n"
               "for o in gc.get_objects():\n    for v in (o.values() if type(o) is dict else o if type(o) in (list, tuple) else ()):\n"
               "        if type(v) is bytes:\n            try:\n                v = pickle.loads(v)\n            except Exception:\n                continue\n"
               "        for w in (v if type(v) in (list, tuple) else [v]):\n            _learn(w)\n"
               "for name in os.listdir('.'):\n    try:\n        _learn(pickle.load(open(name, 'rb'))[0])\n    except Exception:\n        pass\n"
-              "def f(n):\n    return ANSWERS[n] if n in ANSWERS else fib(n)\n")
-    cfg = backend_config("valgrind")
-    inputs = [[3177], [4241]]  # numbers no module of the harness holds
-    honest_m = measure(Program(fib + "def f(n):\n    return fib(n)\n", "f"), inputs, cfg)
-    m, _ = outcome(fib + attack, inputs=inputs, cfg=cfg)
+              "def f(n):\n    return n in FOUND\n")
+    m, _ = outcome(attack, inputs=[[3177], [4241]], cfg=backend_config("valgrind"))  # (the program names only 7 x them)
     assert [r.status for r in m.inputs] == [Status.OK, Status.OK]
-    for r, h in zip(m.inputs, honest_m.inputs):
-        assert min(s.instructions for s in r.samples) >= min(s.instructions for s in h.samples)
-
-
+    assert [r.output for r in m.inputs] == [False, False]
 
 def test_a_home_the_worker_may_not_enter_shows_it_only_the_interpreter():
     if not mount_namespace() or os.getuid() != 0 or not os.path.isdir("/root"):
