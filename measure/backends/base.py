@@ -49,7 +49,7 @@ class Backend:
     def region_end(self, child: Child) -> None:
         """The worker left its region (perf mode only)."""
 
-    def audit(self, workdir: str, python: str):
+    def audit(self, workdir: str):
         """An object whose ``seal()`` is called when the worker is ready (before any code of the
         candidate runs) and whose ``check(region, pid, instructions, needed)`` returns why a
         region's count cannot be trusted (or None); None when the backend has nothing to audit. With

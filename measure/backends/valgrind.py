@@ -84,7 +84,7 @@ class ValgrindBackend(Backend):
                 "--vgdb=no", "-v", "-v", f"--log-file={workdir_inside}/{LOG}",
                 f"--callgrind-out-file={workdir_inside}/run/.cg.%p", interp.executable, *worker_argv]
 
-    def audit(self, workdir: str, python: str) -> "RequestAudit":
+    def audit(self, workdir: str) -> "RequestAudit":
         return RequestAudit(os.path.join(workdir, LOG))
 
     def read(self, child: Child, workdir: str, pid: int, region: str, *, functions: bool = False) -> Counts:

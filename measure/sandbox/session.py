@@ -153,7 +153,7 @@ class _Worker:
         mounted = iso.has("mount")
         inside = INNER_DIR if mounted else self.workdir
         run = os.path.join(self.workdir, "run")
-        self.audit = job.backend.audit(self.workdir, job.interpreter.executable)
+        self.audit = job.backend.audit(self.workdir)
         if self.audit is not None:  # the backend's log: the candidate's user may open it only until sealed
             fd = os.open(self.audit.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
             os.close(fd)

@@ -32,7 +32,7 @@ import errno
 import gc
 import os
 import pickle
-import random  # imported here, before any candidate: a call that imports it gets it, reseeded (reseed())
+import random  # noqa: F401  imported before any candidate: a call that imports it gets it, reseeded (reseed())
 import resource
 import signal
 import sys
