@@ -24,6 +24,7 @@ affected (the plugin imports nothing heavy until the fixture is used).
 """
 from __future__ import annotations
 
+import argparse
 from typing import Any, Dict, List, Optional
 
 import pytest
@@ -85,12 +86,12 @@ def pytest_configure(config) -> None:
         from .gate.compare import GatePolicy
         from .gate.resultset import load_results
         try:
-            state.baseline = load_results(path, "baseline")
             state.policy = GatePolicy(tolerance=parse_fraction(config.getoption("measure_tolerance")),
                                       alpha=config.getoption("measure_alpha"),
                                       min_effect=parse_fraction(config.getoption("measure_min_effect")),
                                       fail_on_improvement=config.getoption("measure_fail_on_improvement"))
-        except (MeasureError, ValueError) as exc:
+            state.baseline = load_results(path, "baseline")
+        except (MeasureError, ValueError, argparse.ArgumentTypeError) as exc:  # a bad file or option value
             raise pytest.UsageError(f"--measure-compare: {exc}") from None
 
 

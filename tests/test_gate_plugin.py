@@ -91,3 +91,11 @@ def test_a_corrupted_baseline_is_a_usage_error(tmp_path):
     (tmp_path / "base.json").write_text("{broken")
     out = pytest_run(tmp_path, "--measure-compare", "base.json")
     assert out.returncode == 4 and "not valid JSON" in out.stderr
+
+
+def test_a_tolerance_without_its_unit_is_a_usage_error_that_shows_how_to_write_it(tmp_path):
+    (tmp_path / "test_plain.py").write_text("def test_one():\n    pass\n")
+    (tmp_path / "base.json").write_text("{broken")
+    out = pytest_run(tmp_path, "--measure-compare", "base.json", "--measure-tolerance", "5")
+    assert out.returncode == 4 and "INTERNALERROR" not in out.stdout + out.stderr
+    assert "write a percentage with '%' (e.g. 2%)" in out.stderr
