@@ -16,6 +16,9 @@ is never counted. Each test is one benchmark named by its node id (so parametris
 separate benchmarks); a test that calls ``measure_bench`` more than once gets ``#2``, ``#3`` ...
 suffixes. ``@pytest.mark.measure(tolerance=0.02)`` sets a test's own tolerance.
 
+Under pytest-xdist (``-n``) each worker measures its tests and hands its results to the
+controller, which saves and gates them all; a worker that dies is an error, never a silent pass.
+
 Options: ``--measure-save FILE`` records the run's results; ``--measure-compare FILE`` gates the
 run against saved results: a regression fails the session (exit status 1) and the gate's table is
 printed in the terminal summary. ``--measure-markdown FILE`` / ``$GITHUB_STEP_SUMMARY`` and
@@ -67,6 +70,7 @@ class _State:
         self.report = None
         self.saved: Optional[str] = None
         self.error: Optional[str] = None
+        self.lost: List[str] = []  # xdist workers whose results never arrived
 
     def option(self, name: str):
         return self.config.getoption(name)
@@ -127,9 +131,38 @@ def measure_bench(request):
     return bench
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:
+    """pytest-xdist, in the controller: a worker's results join the session's (see the docstring)."""
+    state = _state(node.config)
+    out = getattr(node, "workeroutput", None) or {}
+    if error or "measure" not in out:  # it died before handing over
+        name = getattr(getattr(node, "gateway", None), "id", "a worker")
+        state.lost.append(f"{name} ({str(error).strip().splitlines()[-1][:200]})" if error else name)
+        return
+    from .gate.resultset import from_document
+    state.parts += [from_document(d, "an xdist worker's results") for d in out["measure"]]
+
+
+def _hand_over(session, state) -> bool:
+    """In an xdist worker: give the controller this worker's results; True if this is one."""
+    out = getattr(session.config, "workeroutput", None)
+    if out is None:
+        return False
+    out["measure"] = [rs.to_dict() for rs in state.parts]
+    return True
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionfinish(session, exitstatus) -> None:
     state = _state(session.config)
+    if _hand_over(session, state):
+        return
+    if state.lost and (state.option("measure_save") or state.baseline is not None):
+        state.error = ("pytest-xdist lost the results of " + ", ".join(state.lost) + ": the benchmarks they "
+                       "ran are neither saved nor gated. Rerun (without -n if workers keep dying).")
+        if session.exitstatus == 0:
+            session.exitstatus = 1
     if not state.parts:
         return
     from .errors import MeasureError
@@ -159,6 +192,9 @@ def pytest_sessionfinish(session, exitstatus) -> None:
 def pytest_terminal_summary(terminalreporter) -> None:
     state = _state(terminalreporter.config)
     if not state.parts:
+        if state.error:
+            terminalreporter.section("measure")
+            terminalreporter.write_line(f"measure: error: {state.error}", red=True)
         return
     from .gate.report import fmt_value, render_text
     from .gate.resultset import merge

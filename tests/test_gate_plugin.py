@@ -99,3 +99,26 @@ def test_a_tolerance_without_its_unit_is_a_usage_error_that_shows_how_to_write_i
     out = pytest_run(tmp_path, "--measure-compare", "base.json", "--measure-tolerance", "5")
     assert out.returncode == 4 and "INTERNALERROR" not in out.stdout + out.stderr
     assert "write a percentage with '%' (e.g. 2%)" in out.stderr
+
+
+def test_under_xdist_every_workers_benchmarks_are_saved_and_gated(project, tmp_path):
+    pytest.importorskip("xdist")
+    path, backend = project
+    run = tmp_path / "xdist_project"
+    run.mkdir()
+    run.chmod(0o755)
+    source = TEST_FILE
+    (run / "test_a.py").write_text(source)
+    (run / "test_b.py").write_text(source.replace("def test_parse", "def test_parse_again"))
+    first = pytest_run(run, "-n", "2", "--measure-backend", backend, "--measure-save", "base.json")
+    assert first.returncode == 0, first.stdout + first.stderr
+    import json
+    saved = json.loads((run / "base.json").read_text())["benchmarks"]
+    assert sorted(saved) == ["test_a.py::test_parse", "test_a.py::test_total[20000]",
+                             "test_b.py::test_parse_again", "test_b.py::test_total[20000]"]
+    (run / "test_b.py").write_text((run / "test_b.py").read_text()
+                                   .replace("for i in range(n):", "for i in range(n + n // 20):")
+                                   .replace("for i in range(n))", "for i in range(n + n // 20))"))
+    second = pytest_run(run, "-n", "2", "--measure-backend", backend, "--measure-compare", "base.json")
+    assert second.returncode == 1, second.stdout + second.stderr  # the regression in one worker fails the run
+    assert "gate FAILED: 4 benchmarks (3 ok, 1 SLOWER)" in second.stdout

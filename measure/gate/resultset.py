@@ -172,6 +172,11 @@ def merge(sets: Sequence[ResultSet], what: str) -> ResultSet:
     return ResultSet(first.platform, benches, meta)
 
 
+def from_document(doc: Any, source: str) -> ResultSet:
+    """A ResultSet from a parsed results or Measurement document (a list of them: merged)."""
+    return _from_document(doc, source)
+
+
 def _from_document(doc: Any, source: str) -> ResultSet:
     from ..results import from_dict
     if isinstance(doc, list):
