@@ -84,12 +84,8 @@ static int map_ids(int uid, int gid) {
  * and valgrind run unchanged); denied calls fail with EPERM, clone3 with ENOSYS so that
  * libc falls back to clone(), whose namespace flags are checked. */
 static int install_seccomp(int socket_policy) {
-#ifndef MP_AUDIT_ARCH
-    errno = ENOSYS;
-    return -1;
-#else
-    const unsigned arch = MP_AUDIT_ARCH;
-#endif
+    unsigned arch;
+    if (mp_audit_arch(&arch) < 0) return -1;
     static const int denied[] = {
         SYS_perf_event_open, SYS_ptrace, SYS_process_vm_readv, SYS_process_vm_writev, SYS_bpf,
         SYS_mount, SYS_umount2, SYS_unshare, SYS_setns, SYS_pivot_root, SYS_kexec_load,

@@ -2,10 +2,21 @@
  * filter checks first (a syscall of a foreign ABI, say int 0x80, is refused). */
 #ifndef MP_SECCOMP_H
 #define MP_SECCOMP_H
+#include <errno.h>
 #include <linux/audit.h>
+
+/* 0 and the architecture in *arch, or -1 with errno ENOSYS where no filter is written for it. */
+static inline int mp_audit_arch(unsigned *arch) {
 #if defined(__x86_64__)
-#define MP_AUDIT_ARCH AUDIT_ARCH_X86_64
+    *arch = AUDIT_ARCH_X86_64;
+    return 0;
 #elif defined(__aarch64__)
-#define MP_AUDIT_ARCH AUDIT_ARCH_AARCH64
+    *arch = AUDIT_ARCH_AARCH64;
+    return 0;
+#else
+    (void)arch;
+    errno = ENOSYS;
+    return -1;
 #endif
+}
 #endif

@@ -188,12 +188,8 @@ static int wipe_dir(int dirfd, int depth) {
 }
 
 static int deny_spawn(void) {
-#ifndef MP_AUDIT_ARCH
-    errno = ENOSYS;
-    return -1;
-#else
-    const unsigned arch = MP_AUDIT_ARCH;
-#endif
+    unsigned arch;
+    if (mp_audit_arch(&arch) < 0) return -1;
     struct sock_filter f[] = {
         BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
         BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, arch, 1, 0),
