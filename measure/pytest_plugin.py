@@ -8,7 +8,7 @@ Registered through the ``pytest11`` entry point, so installing measure is enough
     def test_parse(measure_bench):
         assert measure_bench(parse, "a,b,c") == ["a", "b", "c"]
 
-``measure_bench(fn, *args)`` measures ``fn(*args)`` with the chosen backend (``--measure-backend``,
+``measure_bench(fn, *args, **kwargs)`` measures ``fn(*args, **kwargs)`` with the chosen backend (``--measure-backend``,
 default ``auto``: instruction counts where a counter works, else timings) and returns its result.
 ``fn`` must be a top-level function of a module (the worker imports it again; that import is the
 uncounted setup); ``args`` are deep-copied for every counted call, so building them in the test
@@ -105,12 +105,14 @@ def _state(config) -> _State:
 
 @pytest.fixture
 def measure_bench(request):
-    """``measure_bench(fn, *args)``: measure ``fn(*args)`` as this test's benchmark; returns its result."""
+    """``measure_bench(fn, *args, **kwargs)``: measure ``fn(*args, **kwargs)`` as this test's benchmark; returns
+    its result. Keyword arguments go through a small wrapper in the worker, whose call is counted."""
     state = _state(request.config)
     marker = request.node.get_closest_marker("measure")
     tolerance = marker.kwargs.get("tolerance") if marker else None
 
-    def bench(fn, *args):
+    def bench(fn, *args, **kwargs):
+        import dataclasses
         from .gate.bench import BenchSpec, RunOptions, program_for, run_benchmarks
         base = request.node.nodeid
         n = state.calls.get(base, 0) + 1
@@ -121,6 +123,10 @@ def measure_bench(request):
                           timeout=state.option("measure_timeout"))
         outputs: Dict[str, Any] = {}
         program = program_for(fn, light_pytest=getattr(fn, "__module__", None) == request.module.__name__)
+        if kwargs:  # through a wrapper in the worker: its call is counted, the same in every run
+            program = dataclasses.replace(program, entry="bench_call", source=program.source +
+                                          "def bench_call(args, kwargs):\n    return bench_entry(*args, **kwargs)\n")
+            args = (list(args), dict(kwargs))
         rs = run_benchmarks([BenchSpec(name, program, tuple(args), tolerance)], opts, outputs=outputs)
         state.parts.append(rs)
         b = rs.benchmarks[name]

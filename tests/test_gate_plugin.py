@@ -122,3 +122,13 @@ def test_under_xdist_every_workers_benchmarks_are_saved_and_gated(project, tmp_p
     second = pytest_run(run, "-n", "2", "--measure-backend", backend, "--measure-compare", "base.json")
     assert second.returncode == 1, second.stdout + second.stderr  # the regression in one worker fails the run
     assert "gate FAILED: 4 benchmarks (3 ok, 1 SLOWER)" in second.stdout
+
+
+def test_keyword_arguments_reach_the_benchmarked_function(tmp_path, counting_backend):
+    tmp_path.chmod(0o755)
+    (tmp_path / "test_kw.py").write_text(
+        "def scaled(x, *, by=1):\n    return x * by\n\n"
+        "def test_kw(measure_bench):\n    assert measure_bench(scaled, 7, by=6) == 42\n")
+    out = pytest_run(tmp_path, "--measure-backend", counting_backend)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "test_kw.py::test_kw" in out.stdout
