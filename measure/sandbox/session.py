@@ -48,7 +48,9 @@ from .policy import INNER_DIR, Isolation, exposures, rlimits, run_ids
 
 STARTUP_SECONDS = 120.0  # interpreter (and valgrind) start-up, before the job's own deadlines
 PROTOCOL_GRACE = 0.5     # fork, copying the input and reporting around one call
-MAX_PROCESSES = 256      # pids.max of a worker's cgroup (processes and threads), where cgroups allow
+MAX_PROCESSES = 32       # pids.max of a worker's cgroup (processes and threads), where cgroups allow: a
+                         # call may start none, and a module body that forks in a loop must not
+                         # starve the parent of the CPU it needs to enforce the timeout
 
 
 @dataclass
