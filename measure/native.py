@@ -10,7 +10,14 @@ import os
 from dataclasses import dataclass, field
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
-from . import _native
+try:
+    from . import _native
+except ImportError as exc:  # a source tree imported without its build (python run from the checkout)
+    import os as _os
+    raise ImportError(
+        f"measure's C extension (measure/_native) is not built in {_os.path.dirname(_os.path.abspath(__file__))}: "
+        "this is a source tree. Run `pip install -e .` there to build it in place, or run from another "
+        "directory so that the installed measure is imported.") from exc
 from .errors import MeasureError, SandboxError, perf_error
 
 ffi, lib = _native.ffi, _native.lib

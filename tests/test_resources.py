@@ -28,3 +28,15 @@ def test_working_directories_are_removed():
     before = set(glob.glob(os.path.join(tempfile.gettempdir(), "measure-*")))
     measure(Program("def f():\n    open('junk', 'w').write('x' * 1000)", "f"), [[]], Config(backend="time", repeat=2))
     assert set(glob.glob(os.path.join(tempfile.gettempdir(), "measure-*"))) - before == set()
+
+
+def test_a_source_tree_without_its_build_says_so_and_how_to_build_it(tmp_path):
+    import shutil
+    import subprocess
+    import sys
+    src = os.path.join(os.path.dirname(__file__), "..", "measure")
+    shutil.copytree(src, tmp_path / "measure", ignore=shutil.ignore_patterns("*.so", "__pycache__"))
+    out = subprocess.run([sys.executable, "-S", "-c", "import measure"], cwd=tmp_path, capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode != 0
+    assert "C extension (measure/_native) is not built" in out.stderr and "pip install -e ." in out.stderr
