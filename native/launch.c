@@ -225,6 +225,13 @@ static int mkdirs(const char *path) { /* mkdir -p, in a tmpfs we just made */
     return mkdir(buf, 0755) < 0 && errno != EEXIST ? -1 : 0;
 }
 
+/* Whether entry i is the first to name its cover (each cover is mounted, and sealed, once). */
+static int first_cover(const struct mp_spawn_spec *s, int i) {
+    for (int j = 0; j < i; j++)
+        if (strcmp(s->expose_cover[i], s->expose_cover[j]) == 0) return 0;
+    return 1;
+}
+
 static int expose(const struct mp_spawn_spec *s) {
     int fds[MP_MAX_EXPOSE];
     char src[64];
@@ -232,9 +239,7 @@ static int expose(const struct mp_spawn_spec *s) {
     for (int i = 0; i < s->n_expose; i++) /* opened before their covers hide them */
         if ((fds[i] = open(s->expose_path[i], O_PATH | O_CLOEXEC)) < 0) return -1;
     for (int i = 0; i < s->n_expose; i++) {
-        int first = 1;
-        for (int j = 0; j < i; j++) first &= strcmp(s->expose_cover[i], s->expose_cover[j]) != 0;
-        if (first && mount("tmpfs", s->expose_cover[i], "tmpfs", MS_NOSUID | MS_NODEV,
+        if (first_cover(s, i) && mount("tmpfs", s->expose_cover[i], "tmpfs", MS_NOSUID | MS_NODEV,
                            "size=1m,nr_inodes=1024,mode=755") < 0)
             return -1;
     }
@@ -245,9 +250,7 @@ static int expose(const struct mp_spawn_spec *s) {
         close(fds[i]);
     }
     for (int i = 0; i < s->n_expose; i++) {
-        int first = 1;
-        for (int j = 0; j < i; j++) first &= strcmp(s->expose_cover[i], s->expose_cover[j]) != 0;
-        if (first && mount(NULL, s->expose_cover[i], NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) < 0)
+        if (first_cover(s, i) && mount(NULL, s->expose_cover[i], NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) < 0)
             return -1;
     }
     return 0;

@@ -9,6 +9,8 @@ import shutil
 import tempfile
 from functools import lru_cache
 
+from .cgroup import clean_stale_cgroups
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 PACKAGE = os.path.dirname(HERE)
 
@@ -66,7 +68,6 @@ def clean_stale() -> int:
             removed += 1
         finally:
             os.close(fd)
-    from .cgroup import clean_stale_cgroups
     return removed + clean_stale_cgroups()
 
 
