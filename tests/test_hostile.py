@@ -163,7 +163,7 @@ def test_a_huge_integer_output_comes_back_exactly():
 
 
 # ---------------------------------------------------------------------------------------------
-# The security model (README, "Security model"): for any candidate, the count of a call is the
+# The security model (docs/security-model.md): for any candidate, the count of a call is the
 # count of everything the call did, or the call is not ok; nothing it does reaches another call
 # or the host. Each class of attack below runs on the deterministic backend (valgrind) and on
 # time; a counting case passes only if the hostile count is at least the honest count of the

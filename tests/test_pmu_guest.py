@@ -238,7 +238,7 @@ FORGE_ANSWER = sum(i * i for i in range(100000))
 def test_a_forged_frame_does_not_shorten_a_perf_count(name, body):
     """Under perf a call is counted from its start to its process's exit, so a forged frame cannot
     stop the count early; a call that writes its own result and exits skips, at most, the
-    harness's own reporting: less than what an empty call costs (README, Security model)."""
+    harness's own reporting: less than what an empty call costs (docs/security-model.md)."""
     from measure import Config, Input, Program, Status, measure
     cfg = Config(backend="perf", repeat=1, timeout=120)
     honest = measure(Program(FORGE_WORK + "def f():\n    return work()", "f"), [Input((), FORGE_ANSWER)], cfg)
