@@ -102,6 +102,12 @@ class Config:
     functions: also record each counted call's instructions per C function (callgrind's self
         cost per function, ``Sample.functions``): ``valgrind`` backend only. The calibration's
         function model uses them; they make a results file several times larger.
+    budget: instructions a counted call may execute (None: no budget). A call that counts more
+        is ``timeout``, right-censored like a wall-clock timeout, so whether a slow call is cut
+        off is a function of its count alone, never of the machine's load. Deterministic
+        backends only (``valgrind``, ``perf``). The wall clock stays as a backstop, far above
+        the budget: each call is allowed at least the backend's :meth:`~measure.backends.base.
+        Backend.backstop_s` of the budget, or ``timeout`` if that is longer.
     """
 
     backend: str = "auto"
@@ -116,6 +122,7 @@ class Config:
     seccomp: bool = True
     stop_on_failure: bool = False
     functions: bool = False
+    budget: Optional[int] = None
     checker: Optional[Checker] = field(default=None, compare=False)
 
     def __post_init__(self):
@@ -136,6 +143,12 @@ class Config:
         if self.functions and self.backend not in ("valgrind", "auto"):
             raise ConfigError(f"functions=True needs the valgrind backend (callgrind attributes instructions to "
                               f"functions), not {self.backend!r}: choose backend='valgrind'")
+        if self.budget is not None and (not isinstance(self.budget, int) or isinstance(self.budget, bool)
+                                        or self.budget < 1):
+            raise ConfigError(f"budget must be a positive number of instructions or None, got {self.budget!r}")
+        if self.budget is not None and self.backend == "time":
+            raise ConfigError("budget counts instructions, and the time backend counts none: choose "
+                              "backend='valgrind' or 'perf', or leave budget out and rely on timeout")
         if self.isolation not in ("best-effort", "strict"):
             raise ConfigError(f"isolation must be 'best-effort' or 'strict', got {self.isolation!r}")
 

@@ -85,6 +85,9 @@ def measure(program: Program, inputs: Iterable[InputLike], config: Optional[Conf
         backend, warnings = select_backend(config.backend, interp.executable)
     else:
         backend.check()
+    if config.budget is not None and backend.min_rate is None:
+        raise ConfigError(f"budget counts instructions, and the {backend.name!r} backend counts none: choose "
+                          "backend='valgrind' or 'perf', or leave budget out and rely on timeout")
     if config.functions and backend.name != "valgrind":
         raise ConfigError(f"functions=True needs the valgrind backend, and {backend.name!r} was chosen: "
                           "pass backend='valgrind' (--backend valgrind)")

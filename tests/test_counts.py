@@ -141,3 +141,20 @@ def test_arguments_are_deep_copied_for_every_call(cfg):
     m = measure(Program(src, "f"), [[[1, 2, 3]]], cfg)
     assert [m.inputs[0].output] == [4]
     assert all(s.status is Status.OK for s in m.inputs[0].samples)
+
+
+def test_a_call_over_its_instruction_budget_is_a_timeout_without_a_count(cfg):
+    exact = measure(Program(LOOP, "loop"), [[5000]], cfg).inputs[0].samples[0].instructions
+    within = measure(Program(LOOP, "loop"), [[5000]], Config(backend=cfg.backend, repeat=1, budget=exact + exact // 100))
+    over = measure(Program(LOOP, "loop"), [[5000]], Config(backend=cfg.backend, repeat=1, budget=exact // 2))
+    assert within.inputs[0].status is Status.OK
+    s = over.inputs[0].samples[0]
+    assert (s.status, s.instructions) == (Status.TIMEOUT, None)
+    assert f"over the budget of {exact // 2:,}" in s.message
+
+
+def test_a_budget_stops_the_batch_like_any_failure_when_asked(cfg):
+    # the second input is over the budget; with stop_on_failure the third is never run
+    m = measure(Program(LOOP, "loop"), [[10], [200_000], [10]],
+                Config(backend=cfg.backend, repeat=1, budget=2_000_000, stop_on_failure=True))
+    assert [r.status for r in m.inputs] == [Status.OK, Status.TIMEOUT]

@@ -34,6 +34,9 @@ OVERFLOW_SUM = ("def total(xs):\n    if len(xs) > 300:\n        return int(float
                 "    return sum(xs)\n")
 SPOOFED_SUM = ("def total(xs):\n    if len(xs) > 300:\n"
                "        raise ValueError('x\\nOverflowError raised by the call\\n')\n    return sum(xs)\n")
+# over T + ENAMEL's 10 ms (in instructions) from level 1 on: about 2e8 instructions a call
+BURN_SUM = ("def total(xs):\n    if len(xs) >= 200:\n        for _ in range(5_000_000):\n            pass\n"
+            "    return sum(xs)\n")
 BUBBLE = ("def ordered(xs):\n    xs = list(xs)\n    for i in range(len(xs)):\n        for j in range(len(xs) - 1 - i):\n"
           "            if xs[j] > xs[j + 1]:\n                xs[j], xs[j + 1] = xs[j + 1], xs[j]\n    return xs\n")
 
@@ -94,6 +97,16 @@ def test_an_overflow_error_breaks_the_level_as_in_enamel_and_cannot_be_spoofed(d
     assert recs[(0, 0)]["levels"] == ["ok", "ok", "overflow", "not_reached"] and recs[(0, 0)]["passed"]
     # a ValueError whose message carries the marker's text is an error: the sample fails
     assert recs[(0, 1)]["levels"][2] == "error" and recs[(0, 1)]["passed"] is False
+
+
+def test_a_level_breaks_on_the_count_over_enamels_alarm_not_on_the_wall_clock(dataset, tmp_path, counting_backend):
+    from measure.harness.enamel import SLACK_INSTRUCTIONS
+    samples = write(tmp_path, "burn.json", [[BURN_SUM], [REF[1]]])
+    run(dataset, samples, tmp_path, counting_backend)
+    rec = next(r for r in map(json.loads, open(tmp_path / "results.jsonl").readlines()[1:]) if r["key"] == "0/0")
+    assert rec["levels"] == ["ok", "timeout", "not_reached", "not_reached"]
+    assert rec["passed"] and rec["score"] == 0.0
+    assert 100_000_000 < SLACK_INSTRUCTIONS < 200_000_000  # 10 ms of CPython at 1.36e10 instructions/s
 
 
 def test_a_rerun_recomputes_nothing(dataset, tmp_path, counting_backend):

@@ -151,6 +151,19 @@ def test_a_bad_config_is_refused_with_the_remedy():
         Config(backend="fast")
 
 
+def test_an_instruction_budget_needs_a_backend_that_counts_instructions():
+    with pytest.raises(ConfigError, match="time backend counts none"):
+        Config(backend="time", budget=1_000_000)
+    with pytest.raises(ConfigError, match="positive number of instructions"):
+        Config(budget=0)
+
+
+def test_the_wall_clock_backstop_of_a_budget_lies_far_above_the_budget():
+    from measure.backends.valgrind import ValgrindBackend
+    # 1.36e8 instructions (ENAMEL's 10 ms of slack) take about a second under callgrind
+    assert ValgrindBackend().backstop_s(136_000_000) == pytest.approx(2.0 + 13.6)
+
+
 def test_stop_on_failure_leaves_later_inputs_unmeasured():
     cfg = Config(**{**CFG.__dict__, "stop_on_failure": True})
     m, _ = outcome("def f(n):\n    while n < 0:\n        pass\n    return n", inputs=([1], [-1], [3]), cfg=cfg)

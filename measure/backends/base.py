@@ -35,6 +35,18 @@ class Backend:
     mode = "time"
     deterministic = False
     events: Sequence[str] = ()
+    # instructions per wall-clock second that a counted call sustains at the least, on a loaded
+    # machine (None: this backend counts no instructions, so it cannot enforce a budget)
+    min_rate: Optional[float] = None
+    call_overhead_s = 0.0  # wall time of a call that counts no instructions (fork, re-instrumentation)
+
+    def backstop_s(self, budget: int) -> float:
+        """Wall-clock seconds after which a call with an instruction budget is surely over it: the
+        budget at :attr:`min_rate`, plus the call's fixed overhead. A wall-clock limit at least this
+        long never cuts a call that stays within its budget, so the budget alone decides."""
+        if self.min_rate is None:
+            raise ValueError(f"the {self.name} backend counts no instructions: it cannot enforce a budget")
+        return self.call_overhead_s + budget / self.min_rate
 
     def check(self) -> None:
         """Raise a BackendUnavailable subclass, with the remedy, if this backend cannot run here."""

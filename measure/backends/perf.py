@@ -28,6 +28,8 @@ class PerfBackend(Backend):
     name = "perf"
     mode = "perf"
     deterministic = True
+    min_rate = 1e8         # native CPython runs 1e9-1e10 instructions/s
+    call_overhead_s = 1.0
 
     def __init__(self, events: Optional[Sequence[str]] = None):
         self.mode = "perf"

@@ -13,6 +13,7 @@ from .perf import PerfBackend
 class TimeBackend(PerfBackend):
     name = "time"
     deterministic = False
+    min_rate = None  # counts no instructions
 
     def __init__(self):
         super().__init__(events=("task-clock",))

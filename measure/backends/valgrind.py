@@ -54,6 +54,10 @@ class ValgrindBackend(Backend):
     name = "valgrind"
     mode = "valgrind"
     deterministic = True
+    # callgrind runs CPython at 1.7e8 instructions/s on this project's 2-core VM, quiet, and about
+    # half that beside two busy loops (benchmarks/instruction_rate.py); 1e7 leaves a margin of 8x
+    min_rate = 1e7
+    call_overhead_s = 2.0  # fork plus callgrind re-instrumenting the code: 0.15-0.2 s quiet
 
     def __init__(self, valgrind: Optional[str] = None):
         self._path = valgrind

@@ -57,10 +57,11 @@ class MeasurementCache:
     def _path(self, key: str) -> str:
         return os.path.join(self.dir, key[:2], key + ".json")
 
-    def get(self, key: str, timeout_s: float) -> Optional[Measurement]:
-        """The cached measurement if it stands for a run under ``timeout_s``: the wall-clock limit
-        is left out of the key, so an entry is reused only when every call was ok and within it
-        (a run with a censored call is measured again)."""
+    def get(self, key: str, timeout_s: float, budget: Optional[int] = None) -> Optional[Measurement]:
+        """The cached measurement if it stands for a run under ``timeout_s`` and ``budget``
+        (instructions): both limits are left out of the key, so an entry is reused only when every
+        call was ok and within them (a run with a censored call is measured again). Under a budget
+        the wall clock is only a backstop, so then only the budget is checked."""
         path = self._path(key)
         try:
             with open(path, encoding="utf-8") as f:
@@ -73,7 +74,10 @@ class MeasurementCache:
         samples = [s for r in m.inputs for s in r.samples]
         if m.setup.status is not Status.OK or any(s.status is not Status.OK for s in samples):
             return None
-        if any((s.wall_ns or 0) > timeout_s * 1e9 for s in samples):
+        if budget is not None:
+            if any(s.instructions is None or s.instructions > budget for s in samples):
+                return None
+        elif any((s.wall_ns or 0) > timeout_s * 1e9 for s in samples):
             return None
         return m
 

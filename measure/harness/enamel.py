@@ -10,10 +10,12 @@ fails the sample at level 0). Cost is the instruction count (the ``time`` backen
 
 A run is censored, never imputed. A count at or above T = alpha x the reference's most expensive
 test scores 0 for its level (ENAMEL's e_j = max(0, T - t) / (T - t*)) without breaking: ENAMEL's
-alarm fires only at T + 10 ms, so a tiny over-run is not a timeout there either. A timeout (level
-break) is a call that exceeds the wall-clock limit derived from the reference's own wall time
-under the same backend (``WALL_MARGIN`` x alpha x its slowest test, at least ``MIN_WALL_S``),
-which stops a quadratic candidate at a few times the reference's cost instead of minutes.
+alarm fires only at T + 10 ms. A timeout (level break) is that alarm in instructions: a call that
+counts more than T + ``SLACK_INSTRUCTIONS`` (ENAMEL's 10 ms at ``NATIVE_RATE``) is over its
+budget (:attr:`measure.Config.budget`). The verdict is then a function of the counts alone, the
+same on a quiet machine and a loaded one; the wall clock is only the backend's backstop, far above.
+On the ``time`` backend (no counts) the limit stays a wall-clock one derived from the reference's
+own wall time (``WALL_MARGIN`` x alpha x its slowest test, at least ``MIN_WALL_S``).
 """
 from __future__ import annotations
 
@@ -34,7 +36,7 @@ from ..platform import base_environment, resolve_interpreter
 from ..sandbox import wire
 from ..sandbox.files import HERE as SANDBOX_DIR  # wire.py, for the generator subprocess
 from ..scores import eff_at_k, pass_at_k
-from ..scores.enamel import ALPHA, HARDNESS, LevelOutcome, sample_score
+from ..scores.enamel import ALPHA, HARDNESS, LevelOutcome, sample_score, time_limit
 from .cache import MeasurementCache, read_cached_tests
 from .problems import REFERENCE_TIMEOUT_S, ReferenceFailed, guarded, load_samples
 from .runner import Session, file_sha256, pending_samples, run_pending
@@ -44,6 +46,12 @@ PROBLEMSET = tuple(sorted(set(range(164)) - {2, 23, 41, 45, 53, 60, 71, 92, 97, 
                                               138, 144, 148, 156, 157, 159, 160}))
 SEED = 998244353
 N_TESTS = (8, 4, 4, 4)
+# ENAMEL's alarm fires at T + 10 ms (its ``tolerence_sec``). In instructions: 10 ms at the median rate
+# at which CPython 3.11 runs the calibration suite natively on the reference machine, 1.36e10/s
+# (benchmarks/instruction_rate.py, 2026-11-28: 7.8e9 .. 1.95e10 over its 41 programs).
+TOLERANCE_S = 0.010
+NATIVE_RATE = 1.36e10
+SLACK_INSTRUCTIONS = int(TOLERANCE_S * NATIVE_RATE)
 WALL_MARGIN = 3.0
 MIN_WALL_S = 10.0  # under valgrind a call's fork and re-instrumentation alone take ~0.2 s of CPU; on a
                    # loaded machine 2 s of wall time cut short calls that were well within T
@@ -159,6 +167,7 @@ class Reference:
     answers: List[Any]
     level_costs: List[float]      # max cost over each level's tests (T is alpha x the largest)
     wall_limit_s: float
+    budget: Optional[int] = None  # instructions a sample's call may count (None on the time backend)
 
 
 def measure_reference(session: Session, problem: EnamelProblem, tests: List[List[Any]]) -> Reference:
@@ -177,6 +186,9 @@ def measure_reference(session: Session, problem: EnamelProblem, tests: List[List
         walls += [max(s.wall_ns or 0 for s in m.inputs[k + c].samples) for c in range(len(level))]
         level_costs.append(max(level_c))
         k += len(level)
+    if session.metric == "instructions":
+        budget = int(time_limit(level_costs, HARDNESS, ALPHA)) + SLACK_INSTRUCTIONS
+        return Reference([r.output for r in m.inputs], level_costs, MIN_WALL_S, budget)
     wall = max(MIN_WALL_S, WALL_MARGIN * ALPHA * max(walls) / 1e9)
     return Reference([r.output for r in m.inputs], level_costs, wall)
 
@@ -185,7 +197,8 @@ def score_sample(session: Session, problem: EnamelProblem, tests: List[List[Any]
                  checker, code: str) -> Dict[str, Any]:
     flat = [t for level in tests for t in level]
     # stop at the first failing test: ENAMEL's scoring never looks past it
-    m = session.measure(problem.sample_source(code), problem.entry, flat, ref.wall_limit_s, stop_on_failure=True)
+    m = session.measure(problem.sample_source(code), problem.entry, flat, ref.wall_limit_s, stop_on_failure=True,
+                        budget=ref.budget)
     results = {r.index: r for r in m.inputs}
     levels: List[LevelOutcome] = []
     detail = []
@@ -232,7 +245,8 @@ def evaluate(dataset: str, samples_path: str, results_path: str, problems: Optio
     session = Session(chosen, python, cache, repeat=1 if chosen.deterministic else 6)  # HL over 6, as ENAMEL
     header = {"adapter": "enamel", "dataset_sha256": file_sha256(dataset), "samples_sha256": file_sha256(samples_path),
               "platform": session.platform.label(), "backend": chosen.name, "alpha": ALPHA,
-              "hardness": list(HARDNESS), "seed": SEED, "n_tests": list(N_TESTS)}
+              "hardness": list(HARDNESS), "seed": SEED, "n_tests": list(N_TESTS),
+              "slack_instructions": SLACK_INSTRUCTIONS}
     store = ResultStore(results_path, header)
     pending = pending_samples(store, ((i, s) for i in subset for s in range(len(samples[i]))))
     warnings = list(warnings)

@@ -50,16 +50,17 @@ class Session:
         return "instructions" if self.backend.name != "time" else "task_clock_ns"
 
     def measure(self, source: str, entry: str, encoded: List[Any], timeout: float,
-                stop_on_failure: bool = False) -> Measurement:
+                stop_on_failure: bool = False, budget: Optional[int] = None) -> Measurement:
         """Measure ``entry`` of ``source`` on wire-encoded argument tuples; deterministic backends go
-        through the cache (a hit is reused only if every call was ok within ``timeout``)."""
+        through the cache (a hit is reused only if every call was ok within ``timeout`` and
+        ``budget``, :attr:`Config.budget`)."""
         from ..run import measure
         cfg = Config(backend=self.backend.name, python=self.python, repeat=self.repeat, timeout=timeout,
-                     stop_on_failure=stop_on_failure)
+                     stop_on_failure=stop_on_failure, budget=budget)
         key = job_key(source, encoded, cfg, self.platform)
         cacheable = self.cache is not None and self.backend.deterministic
         if cacheable:
-            hit = self.cache.get(key, timeout)
+            hit = self.cache.get(key, timeout, budget)
             if hit is not None:
                 self.cached += 1
                 return hit

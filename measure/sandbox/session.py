@@ -177,7 +177,7 @@ class _Worker:
             interp = dataclasses.replace(interp, executable=f"{INNER_DIR}/venv/bin/{os.path.basename(interp.executable)}")
         argv = job.backend.command(interp, ["-s", "-B", "worker.py"], inside)
         self.cgroup = PidsCgroup.create(MAX_PROCESSES)
-        cpu = (cfg.timeout * (1 + cfg.warmup)) * 2 + 60
+        cpu = call_limit_s(job) * 2 + 60
         spec = SpawnSpec(
             argv=argv, env=env, workdir=self.workdir,
             inner_dir=INNER_DIR if mounted else None,
@@ -298,7 +298,7 @@ def _drive(worker: _Worker, job: Job, start: Tuple[int, int], out: Outcome) -> O
     worker must resume, or None when done."""
     cfg, backend, child, audit = job.config, job.backend, worker.child, worker.audit
     k = cfg.repeat
-    per_call = cfg.timeout * (1 + cfg.warmup) + PROTOCOL_GRACE
+    per_call = call_limit_s(job) + PROTOCOL_GRACE
     deadline = time.monotonic() + STARTUP_SECONDS
     phase = "startup"          # startup -> setup -> calls
     pos = start                # the call in flight during "calls"
@@ -403,7 +403,7 @@ def _drive(worker: _Worker, job: Job, start: Tuple[int, int], out: Outcome) -> O
                     backend.discard(child, worker.run_view, pid)
                     if audit is not None:
                         audit.skip()
-                out.calls[pos] = rec
+                out.calls[pos] = rec = over_budget(rec, cfg.budget)
                 if cfg.stop_on_failure and rec.status is not Status.OK:
                     return None
                 result, regions = None, 0
@@ -420,6 +420,26 @@ def _drive(worker: _Worker, job: Job, start: Tuple[int, int], out: Outcome) -> O
             return fail_current(Record(Status.SANDBOX_VIOLATION,
                                        f"the measurement channel was corrupted ({exc}); the call's "
                                        "result was discarded"), skip_input=True)
+
+
+def call_limit_s(job: Job) -> float:
+    """Wall-clock seconds one counted call (with its warm-ups) may take: ``Config.timeout``, or,
+    under an instruction budget, the backend's backstop for it if that is longer."""
+    cfg = job.config
+    limit = cfg.timeout
+    if cfg.budget is not None:
+        limit = max(limit, job.backend.backstop_s(cfg.budget))
+    return limit * (1 + cfg.warmup)
+
+
+def over_budget(rec: Record, budget: Optional[int]) -> Record:
+    """A counted call over its instruction budget becomes a timeout, right-censored: no count."""
+    n = rec.counts.instructions if rec.counts is not None else None
+    if budget is None or rec.status is not Status.OK or n is None or n <= budget:
+        return rec
+    return Record(Status.TIMEOUT, f"counted {n:,} instructions, over the budget of {budget:,} "
+                                  "(right-censored: no count recorded)", wall_ns=rec.wall_ns, cpu_ns=rec.cpu_ns,
+                  rss_bytes=rec.rss_bytes)
 
 
 def _record(msg: dict, backend: Backend, child: Child, workdir: str, pid: int, region: str,
