@@ -27,6 +27,7 @@ from typing import Dict, List, Optional
 import numpy as np
 
 from measure import Config, measure
+from measure.backends.valgrind import ValgrindBackend
 from measure.calibration.bytecodes import count_suite
 from measure.calibration.errors import CalibrationError
 from measure.calibration.model import FunctionModel, IPBModel, trim_functions
@@ -76,7 +77,7 @@ def cmd_collect(a) -> int:
     except CalibrationError as exc:
         print(f"bytecodes not counted ({exc}): the IPB model is left out of the report", file=sys.stderr)
         ops = {}
-    doc = {"platform": platform_key("valgrind", resolve_interpreter(a.python)).__dict__, "level": a.level,
+    doc = {"platform": platform_key("valgrind", resolve_interpreter(a.python), ValgrindBackend().dispatch()).__dict__, "level": a.level,
            "half": a.half, "failed": failed,
            "programs": {p.name: {"count": ok[p.name].instructions, "bytecodes": ops.get(p.name),
                                  "functions": trim_functions(ok[p.name].functions)} for p in kept}}

@@ -128,7 +128,7 @@ def _results_path(args) -> str:
 def _evaluate(args, evaluate, results: str, **extra):
     """Run an adapter's evaluate() with the shared options; print the JSON document and return None
     with --json, else return the report for the adapter's table."""
-    from .harness.cache import default_cache_dir
+    from .platform import default_cache_dir
     report = evaluate(args.dataset, args.samples, results, args.problems, backend=args.backend, python=args.python,
                       jobs=args.jobs, cache_dir=args.cache or default_cache_dir(), progress=not args.json, **extra)
     if args.json:

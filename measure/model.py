@@ -9,7 +9,7 @@ import enum
 import statistics
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from .errors import ConfigError, InputFileError
 
@@ -160,7 +160,13 @@ class Config:
 
 @dataclass(frozen=True)
 class PlatformKey:
-    """Counts compare only under an equal key (across keys: through a calibration profile)."""
+    """Where counts were made. Two counts compare directly when no field that can change a count
+    differs (:meth:`differences`); across such a difference, only through a calibration profile.
+
+    cpu_model: the host CPU's marketing name. dispatch: the CPU the measured process sees
+    (:mod:`measure.dispatch`: level, vendor, brand and a hash of the CPUID words glibc and numpy
+    dispatch on); "" in documents written before it was recorded. kernel: the host's kernel release.
+    """
 
     backend: str
     isa: str
@@ -170,9 +176,41 @@ class PlatformKey:
     python_build: str     # sha256 prefix of the interpreter binary
     kernel: str
     engine_version: str
+    dispatch: str = ""
 
     def label(self) -> str:
         return f"{self.backend}/{self.isa}/{self.implementation}-{self.python_version}@{self.python_build[:8]}"
+
+    def count_fields(self) -> Tuple[str, ...]:
+        """The fields that can change a count of this key's backend.
+
+        Every backend: the backend, ISA, interpreter build and engine version. valgrind: the CPU the
+        process sees (valgrind's own, one per host feature level), not the host's name: an AMD EPYC
+        and an Intel Xeon give the same counts. perf: also the host CPU, whose counters count. time:
+        also the kernel (timings follow the scheduler). The kernel never changes a user-space count.
+        """
+        core = ("backend", "isa", "implementation", "python_version", "python_build", "engine_version", "dispatch")
+        if self.backend == "valgrind":
+            return core
+        return core + (("cpu_model",) if self.backend == "perf" else ("cpu_model", "kernel"))
+
+    def differences(self, other: "PlatformKey") -> List[str]:
+        """``field: this vs that`` for each field that can change a count and differs (empty: the
+        counts compare directly). A key without a ``dispatch`` (an older document) is compared on
+        ``cpu_model`` in its place."""
+        fields = list(self.count_fields() + tuple(f for f in other.count_fields() if f not in self.count_fields()))
+        if not (self.dispatch and other.dispatch):
+            fields = [f for f in fields if f != "dispatch"] + ([] if "cpu_model" in fields else ["cpu_model"])
+        return [f"{f}: {getattr(self, f)!r} vs {getattr(other, f)!r}" for f in fields
+                if getattr(self, f) != getattr(other, f)]
+
+    def comparable_to(self, other: "PlatformKey") -> bool:
+        """True when counts made under ``self`` and ``other`` compare directly."""
+        return not self.differences(other)
+
+    def identity(self) -> Tuple[str, ...]:
+        """The values of :meth:`count_fields`: equal identities, comparable counts (a cache key)."""
+        return tuple(getattr(self, f) for f in self.count_fields())
 
 
 @dataclass(frozen=True)

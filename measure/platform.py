@@ -106,6 +106,12 @@ def _file_hash(path: str) -> str:
     return h.hexdigest()[:16]
 
 
+def default_cache_dir() -> str:
+    """measure's per-user cache: ``$XDG_CACHE_HOME/measure``, else ``~/.cache/measure``."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "measure")
+
+
 def cpu_model() -> str:
     try:
         with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
@@ -117,7 +123,10 @@ def cpu_model() -> str:
     return _platform.processor() or "unknown"
 
 
-def platform_key(backend: str, interp: Interpreter) -> PlatformKey:
+def platform_key(backend: str, interp: Interpreter, dispatch: str = "") -> PlatformKey:
+    """The key of counts made here on ``backend`` with ``interp``; ``dispatch``: the CPU the measured
+    process sees (:meth:`measure.backends.base.Backend.dispatch`)."""
     return PlatformKey(backend=backend, isa=_platform.machine(), cpu_model=cpu_model(),
                        implementation=interp.implementation, python_version=interp.version,
-                       python_build=interp.build, kernel=_platform.release(), engine_version=__version__)
+                       python_build=interp.build, kernel=_platform.release(), engine_version=__version__,
+                       dispatch=dispatch)

@@ -111,7 +111,7 @@ def measure(program: Program, inputs: Iterable[InputLike], config: Optional[Conf
         first_ok = next((rec for rec in recs if rec.has_output), None)
         results.append(InputResult(i, inp.name, bad.status if bad else Status.OK, samples,
                                    first_ok.output if first_ok else None, bad.message if bad else ""))
-    return Measurement(program=program.name, entry=program.entry, platform=platform_key(backend.name, interp),
+    return Measurement(program=program.name, entry=program.entry, platform=platform_key(backend.name, interp, backend.dispatch()),
                        config=config.describe(), setup=setup, inputs=tuple(results),
                        warnings=tuple(warnings + outcome.warnings), started=started,
                        elapsed_s=round(time.monotonic() - t0, 3),

@@ -5,6 +5,9 @@
  *   - mp_spin, a loop of known instruction count for the backends' self-test;
  *   - mp_serve, the fork server that gives every counted call the same starting state. */
 #define _GNU_SOURCE
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -56,6 +59,18 @@ EXPORT void mp_vg_zero(void) {}
 EXPORT void mp_vg_dump(const char *name) { (void)name; }
 EXPORT void mp_vg_end(const char *name) { (void)name; }
 #endif
+
+/* CPUID as the calling process sees it: under valgrind, the CPU that valgrind presents, not the
+ * host's (measure.dispatch). out: eax, ebx, ecx, edx. Returns -1 where there is no CPUID. */
+EXPORT int mp_cpuid(unsigned leaf, unsigned sub, unsigned *out) {
+#if defined(__x86_64__) || defined(__i386__)
+    __cpuid_count(leaf, sub, out[0], out[1], out[2], out[3]);
+    return 0;
+#else
+    (void)leaf; (void)sub; (void)out;
+    return -1;
+#endif
+}
 
 /* Block every signal: after a call's region no handler of the candidate may run (one that did
  * could still change the result it returned, uncounted). */

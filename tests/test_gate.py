@@ -155,6 +155,30 @@ def test_different_platforms_are_refused_naming_the_field_and_the_remedy():
         check_platforms(counts(b=[1]), other)
 
 
+def test_a_baseline_from_another_host_of_one_dispatch_level_is_accepted_under_valgrind():
+    # an AMD EPYC and an Intel Xeon, other kernels: under valgrind both show the process one CPU
+    seen = "x86-64-v3 GenuineIntel Intel(R) Core(TM) i7-4910MQ CPU @ 2.90GHz #e80628e2a941"
+    base = ResultSet(replace(VG, cpu_model="AMD EPYC", kernel="6.1.0", dispatch=seen), counts(b=[1]).benchmarks)
+    cand = ResultSet(replace(VG, cpu_model="Intel Xeon", kernel="6.8.0", dispatch=seen), counts(b=[1]).benchmarks)
+    check_platforms(base, cand)
+
+
+def test_a_baseline_seen_through_another_cpu_is_refused_naming_every_field_that_differs():
+    base = ResultSet(replace(VG, dispatch="x86-64-v3 GenuineIntel A #1"), counts(b=[1]).benchmarks)
+    cand = ResultSet(replace(VG, dispatch="x86-64-v2 GenuineIntel B #2", python_build="f" * 16),
+                     counts(b=[1]).benchmarks)
+    with pytest.raises(PlatformMismatch, match=r"python_build: .*; dispatch: 'x86-64-v3 GenuineIntel A #1' vs "):
+        check_platforms(base, cand)
+
+
+def test_a_key_recorded_before_dispatch_is_compared_on_the_cpu_name():
+    old = ResultSet(VG, counts(b=[1]).benchmarks)  # no dispatch field
+    check_platforms(old, ResultSet(replace(VG, dispatch="x86-64-v3 X #1"), counts(b=[1]).benchmarks))
+    with pytest.raises(PlatformMismatch, match="cpu_model: 'Test CPU' vs 'Other CPU'"):
+        check_platforms(old, ResultSet(replace(VG, cpu_model="Other CPU", dispatch="x86-64-v3 X #1"),
+                                       counts(b=[1]).benchmarks))
+
+
 def test_results_of_another_backend_are_refused():
     with pytest.raises(PlatformMismatch, match="different backends"):
         check_platforms(counts(b=[1]), timings(b=[[1], [1]]))

@@ -2,10 +2,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Dict, List, Optional, Sequence
+
+from .. import dispatch as _dispatch
 
 from ..native import Child
 from ..platform import Interpreter
+from ..sandbox.files import workerlib_path
+
+
+@lru_cache(maxsize=None)
+def host_dispatch() -> str:
+    """The CPU this host shows a process (:func:`measure.dispatch.describe`)."""
+    return _dispatch.seen_here(workerlib_path())
 
 
 @dataclass(frozen=True)
@@ -47,6 +57,11 @@ class Backend:
         if self.min_rate is None:
             raise ValueError(f"the {self.name} backend counts no instructions: it cannot enforce a budget")
         return self.call_overhead_s + budget / self.min_rate
+
+    def dispatch(self) -> str:
+        """The CPU the measured process sees, which decides its machine code (:mod:`measure.dispatch`):
+        the host's own, unless the backend shows the process another."""
+        return host_dispatch()
 
     def check(self) -> None:
         """Raise a BackendUnavailable subclass, with the remedy, if this backend cannot run here."""

@@ -50,6 +50,47 @@ def valgrind_version(path: str) -> str:
         return ""
 
 
+@lru_cache(maxsize=None)
+def valgrind_dispatch(valgrind: str) -> str:
+    """The CPU that ``valgrind`` shows the processes it runs on this host: VEX answers CPUID from a
+    fixed table chosen by the host's feature level, so this is a function of (valgrind, host CPU),
+    kept in the user's cache (``dispatch-*.txt``) after the first probe (about 2 s)."""
+    import hashlib
+    import sys
+
+    from .. import dispatch
+    from ..jsonfile import write_json_atomic
+    from ..platform import base_environment, default_cache_dir
+    from ..sandbox.files import workerlib_path
+    from .base import host_dispatch
+    real = os.path.realpath(valgrind)
+    key = hashlib.sha256("\0".join((real, valgrind_version(real), host_dispatch())).encode()).hexdigest()[:16]
+    path = os.path.join(default_cache_dir(), f"dispatch-{key}.txt")
+    try:
+        with open(path, encoding="utf-8") as f:
+            seen = f.read().strip()
+        if seen:
+            return seen
+    except OSError:
+        pass
+    cmd = [real, "-q", "--tool=none", sys.executable, "-S", "-I", dispatch.__file__, workerlib_path()]
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=base_environment())
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise ValgrindUnavailable(f"valgrind could not run the interpreter to read the CPU it shows ({exc}). "
+                                  "Check `valgrind python3 -c pass`, or choose --backend perf/time.") from None
+    seen = out.stdout.strip().splitlines()[-1] if out.returncode == 0 and out.stdout.strip() else ""
+    if not seen:
+        raise ValgrindUnavailable(f"valgrind could not run the interpreter to read the CPU it shows (exit "
+                                  f"{out.returncode}: {out.stderr.strip()[-400:]}). Check `valgrind python3 -c pass`.")
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        write_json_atomic(path, seen + "\n")
+    except OSError:
+        pass  # an unwritable cache costs the probe next time, nothing else
+    return seen
+
+
 class ValgrindBackend(Backend):
     name = "valgrind"
     mode = "valgrind"
@@ -70,6 +111,9 @@ class ValgrindBackend(Backend):
                 "valgrind is not installed (not found on PATH). Remedy: `apt-get install valgrind` "
                 "(Debian/Ubuntu) or `dnf install valgrind`, or choose --backend perf/time.")
         return p
+
+    def dispatch(self) -> str:
+        return valgrind_dispatch(self.path)
 
     def check(self) -> None:
         version = valgrind_version(self.path)

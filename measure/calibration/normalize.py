@@ -23,7 +23,7 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 from ..model import Measurement, PlatformKey, Status
 from .errors import CalibrationError, MissingProfile
 from .model import FunctionModel, IPBModel
-from .profile import Profile, identity
+from .profile import Profile
 
 Z95 = 1.959963984540054
 
@@ -119,11 +119,9 @@ def normalize(m: Measurement, profile: Profile, *, bytecodes: Optional[Sequence[
     MissingProfile when the profile belongs to another platform, CalibrationError when its
     validation rejected the platform (unless ``allow_rejected``)."""
     if not profile.matches(m.platform):
-        diff = [f for f, a, b in zip(("backend", "isa", "cpu_model", "implementation", "python_version",
-                                      "python_build", "engine_version"), identity(m.platform), identity(profile.platform))
-                if a != b]
         raise MissingProfile(f"the profile is for {profile.platform.label()}, the results were taken on "
-                             f"{m.platform.label()} (they differ in {', '.join(diff)}). " + missing_profile_message(m.platform))
+                             f"{m.platform.label()} (they differ in {'; '.join(m.platform.differences(profile.platform))}). "
+                             + missing_profile_message(m.platform))
     verdict = (profile.validation or {}).get("verdict")
     if verdict == "rejected" and not allow_rejected:
         raise CalibrationError(f"the profile of {profile.platform.label()} failed validation "
@@ -187,7 +185,7 @@ def reference_ratio(candidate: Measurement, reference: Measurement, metric: str 
     This score cancels the platform's factor and needs no calibration. None where either side has
     no ok count (a censored or failed input). Raises MissingProfile when the platforms differ, and
     CalibrationError when the input lists differ in length."""
-    if identity(candidate.platform) != identity(reference.platform):
+    if not candidate.platform.comparable_to(reference.platform):
         raise MissingProfile("a reference ratio takes the candidate and the reference solution on one platform; "
                              f"these were measured on {candidate.platform.label()} and {reference.platform.label()}. "
                              "Measure both on one platform, or normalise each with its platform's profile "

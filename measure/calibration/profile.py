@@ -30,7 +30,6 @@ SCHEMA_VERSION = 1
 REFERENCE_FILE = "reference-profile.json"
 #: The reference platform (documented in the README): pyenv CPython 3.11.7 under valgrind on x86_64.
 REFERENCE_DESCRIPTION = "CPython 3.11.7 (pyenv build) under valgrind, x86_64"
-IDENTITY_FIELDS = ("backend", "isa", "cpu_model", "implementation", "python_version", "python_build", "engine_version")
 
 
 @dataclass(frozen=True)
@@ -68,7 +67,7 @@ class Profile:
 
     def matches(self, key: PlatformKey) -> bool:
         """Whether results under ``key`` may be normalised with this profile."""
-        return identity(key) == identity(self.platform)
+        return key.comparable_to(self.platform)
 
     def to_dict(self) -> Dict[str, Any]:
         return {"schema": "measure/calibration-profile", "version": SCHEMA_VERSION,
@@ -76,10 +75,6 @@ class Profile:
                 "metric": self.metric, "platform": asdict(self.platform), "config": self.config,
                 "programs": {n: {k: v for k, v in asdict(c).items() if k != "name"} for n, c in self.programs.items()},
                 "reference": self.reference, "fit": self.fit, "validation": self.validation}
-
-
-def identity(key: PlatformKey) -> tuple:
-    return tuple(getattr(key, f) for f in IDENTITY_FIELDS)
 
 
 def schema() -> Dict[str, Any]:

@@ -138,7 +138,7 @@ def cmd_gate(args) -> int:
         return 0  # saved / recorded only
 
     notes = []
-    if args.calibration and base.platform != cand.platform:
+    if args.calibration and not base.platform.comparable_to(cand.platform):
         from .calibrated import calibrate
         base, cand, policy, notes = calibrate(base, cand, args.calibration, policy)
     check_platforms(base, cand)

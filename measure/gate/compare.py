@@ -243,16 +243,16 @@ def compare_time_to_expected(name: str, expected: float, cand: BenchResult, poli
 
 def check_platforms(base: ResultSet, cand: ResultSet) -> None:
     """Refuse two different PlatformKeys, naming the fields that differ and the way out."""
-    if base.platform == cand.platform:
+    diffs = base.platform.differences(cand.platform)
+    if not diffs:
         return
-    diffs = [f"{k}: {getattr(base.platform, k)!r} vs {getattr(cand.platform, k)!r}"
-             for k in base.platform.__dataclass_fields__ if getattr(base.platform, k) != getattr(cand.platform, k)]
     if base.platform.backend != cand.platform.backend:
         why = "counts of different backends are different quantities"
     elif base.platform.engine_version != cand.platform.engine_version:
         why = "another engine version measured the baseline (its protocol or counts may differ)"
     else:
-        why = "counts of one program differ between interpreter builds, CPUs and kernels"
+        why = ("counts of one program differ between interpreter builds and between the CPUs the measured "
+               "process sees")
     raise PlatformMismatch(
         f"the baseline and the candidate were measured on different platforms ({'; '.join(diffs)}): {why}. "
         "Re-measure the baseline on this platform (same backend, interpreter build and machine kind), "

@@ -153,7 +153,7 @@ def merge(sets: Sequence[ResultSet], what: str) -> ResultSet:
     first = sets[0]
     benches: Dict[str, BenchResult] = dict(first.benchmarks)
     for s in sets[1:]:
-        if s.platform != first.platform:
+        if not s.platform.comparable_to(first.platform):
             raise InputFileError(f"the {what} files come from different platforms ({first.platform.label()} and "
                                  f"{s.platform.label()}): give files measured under one PlatformKey per side")
         for n, b in s.benchmarks.items():

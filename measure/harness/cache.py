@@ -23,8 +23,7 @@ from ..sandbox.files import worker_hash
 
 def job_key(source: str, encoded_inputs: List[Any], config: Config, platform: PlatformKey) -> str:
     h = hashlib.sha256()
-    for part in (source, json.dumps(encoded_inputs, sort_keys=True), platform.backend, platform.isa,
-                 platform.cpu_model, platform.python_build, platform.engine_version, worker_hash(),
+    for part in (source, json.dumps(encoded_inputs, sort_keys=True), *platform.identity(), worker_hash(),
                  json.dumps([config.repeat, config.warmup, config.memory, config.output_limit,
                              config.stop_on_failure])):
         h.update(part.encode("utf-8"))
@@ -137,7 +136,3 @@ def read_cached_tests(path: str, shape: Dict[int, Sequence[int]]) -> Tuple[Optio
         tests[index] = levels
     return tests, None
 
-
-def default_cache_dir() -> str:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "measure")

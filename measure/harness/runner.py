@@ -42,7 +42,7 @@ class Session:
 
     def __post_init__(self):
         self.interpreter = resolve_interpreter(self.python)
-        self.platform = platform_key(self.backend.name, self.interpreter)
+        self.platform = platform_key(self.backend.name, self.interpreter, self.backend.dispatch())
 
     @property
     def metric(self) -> str:
