@@ -6,6 +6,7 @@ from dataclasses import asdict
 from typing import Any, Dict, Optional
 
 from .backends import ValgrindBackend, select_backend, self_test
+from .backends.base import host_dispatch
 from .errors import MeasureError, PerfError
 from .native import HARDWARE_EVENTS, SOFTWARE_EVENTS, PerfGroup
 from .platform import resolve_interpreter
@@ -51,11 +52,12 @@ def diagnose(python: Optional[str] = None) -> Dict[str, Any]:
         backend.check()
         vg["path"] = backend.path
         t = self_test("valgrind", interp.executable)
-        vg.update(available=t.passed, self_test=asdict(t))
+        vg.update(available=t.passed, self_test=asdict(t), dispatch=backend.dispatch())
     except MeasureError as exc:
         vg.update(available=False, error=str(exc))
     report["valgrind"] = vg
     report["time"] = {"available": True, "task_clock": "perf software event" if sw["available"] else "thread CPU clock"}
+    report["cpu"] = {"host": host_dispatch()}
 
     from .sandbox.policy import facts, plan_isolation
     iso = plan_isolation(strict=False)
@@ -89,9 +91,11 @@ def render(report: Dict[str, Any]) -> str:
     if v["available"]:
         st = v["self_test"]
         lines.append(f"valgrind     ok        {v['path']}; self-test {st['measured']:,} / {st['expected']:,} instructions (exact)")
+        lines.append(f"             the process sees {v['dispatch']}")
     else:
         lines.append(f"valgrind     no        {v.get('error') or (v.get('self_test') or {}).get('detail')}")
     lines.append(f"time         ok        task-clock from the {report['time']['task_clock']}")
+    lines.append(f"cpu          {report['cpu']['host']} (what perf and time measure on)")
     s = report["sandbox"]
     lines.append(f"sandbox      namespaces: {', '.join(s['namespaces']) or 'none'}"
                  + (f"; missing: {', '.join(s['missing'])}" if s["missing"] else ""))

@@ -125,6 +125,10 @@ static int install_seccomp(int socket_policy) {
     JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone3, 0, 1);
     STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS);
 #endif
+#ifdef SYS_getrandom /* randomness comes from /dev/urandom, which the private /dev makes a fixed stream */
+    JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_getrandom, 0, 1);
+    STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS);
+#endif
     if (socket_policy) { /* socket(): only AF_INET/AF_INET6 in an empty network namespace, else nothing */
         JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_socket, 0, socket_policy == 1 ? 5 : 1);
         if (socket_policy == 1) {
@@ -176,14 +180,18 @@ static int place_fds(const struct mp_spawn_spec *s, int *errfd, int *gofd) {
 }
 
 /* A fresh /dev: a small tmpfs holding binds of the harmless host devices and the usual links,
- * then made read-only. Nothing else of the host's /dev (kmsg, disks, shm, mqueue) is there. */
+ * then made read-only. Nothing else of the host's /dev (kmsg, disks, shm, mqueue) is there.
+ * random and urandom are /dev/zero: with getrandom() answering ENOSYS (install_seccomp), every
+ * source of entropy a process has reads zeros, so every run draws the same "random" numbers
+ * (Python's random.Random(), secrets, uuid4, numpy's default_rng() alike). */
 static int private_dev(void) {
     static const char *const nodes[] = {"null", "zero", "full", "random", "urandom"};
+    static const char *const from[] = {"null", "zero", "full", "zero", "zero"};
     enum { NN = sizeof nodes / sizeof nodes[0] };
     int fds[NN];
     char src[64], dst[64];
     for (int i = 0; i < NN; i++) { /* opened before the host's /dev is hidden */
-        snprintf(src, sizeof src, "/dev/%s", nodes[i]);
+        snprintf(src, sizeof src, "/dev/%s", from[i]);
         if ((fds[i] = open(src, O_PATH | O_CLOEXEC)) < 0) return -1;
     }
     if (mount("tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "size=64k,nr_inodes=64,mode=755") < 0) return -1;

@@ -463,7 +463,7 @@ def test_valgrinds_log_is_out_of_the_candidates_reach():
 def test_a_measurement_records_what_the_candidate_could_reach():
     from measure.model import Measurement
     m, _ = outcome("def f():\n    return 1")
-    assert set(m.isolation) == {"user", "dev", "network", "disk", "processes", "count"}
+    assert set(m.isolation) == {"user", "dev", "network", "disk", "processes", "randomness", "count"}
     assert Measurement.from_json(m.to_json()).isolation == m.isolation
     if os.getuid() == 0 and mount_namespace():
         assert m.isolation["user"].startswith("nobody (65534)")

@@ -1,7 +1,7 @@
 """One call, one count: the count of a (program, input) is a function of the interpreter binary,
 the engine, the backend, the program and the input alone (README, "How a measurement works").
 Not of the other inputs of the batch and their order, the path of the virtual environment, the
-parent's working directory or environment, or the run (random state)."""
+parent's working directory or environment, or the run (random state, entropy from the OS)."""
 from __future__ import annotations
 
 import json
@@ -75,6 +75,26 @@ def test_every_call_of_every_run_starts_from_the_same_random_state(cfg):
     assert outputs[0] == outputs[1]
     rng = random.Random(0)
     assert outputs[0] == [rng.random() for _ in range(3)]
+    assert len({s.instructions for m in runs for s in m.inputs[0].samples}) == 1
+
+
+ENTROPY = """
+import os, random, secrets, uuid
+SEEDED_AT_IMPORT = random.Random().random()   # the module body draws from the OS too
+def f():
+    import numpy as np
+    return (os.urandom(4), random.Random().random(), uuid.uuid4().hex, secrets.token_hex(4),
+            int(np.random.default_rng().integers(10**9)), float(np.random.rand()), SEEDED_AT_IMPORT)
+"""
+
+
+def test_every_source_of_entropy_gives_the_same_numbers_in_every_run(cfg):
+    runs = [measure(Program(ENTROPY, "f"), [[]], Config(**{**cfg.__dict__, "repeat": 2})) for _ in range(2)]
+    if "fixed" not in runs[0].isolation["randomness"]:
+        pytest.skip("no private /dev here: " + runs[0].isolation["randomness"])
+    outputs = [m.inputs[0].output for m in runs]
+    assert outputs[0] == outputs[1]
+    assert outputs[0][0] == b"\0\0\0\0" and outputs[0][3] == "00000000"  # os.urandom and secrets read zeros
     assert len({s.instructions for m in runs for s in m.inputs[0].samples}) == 1
 
 

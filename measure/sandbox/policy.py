@@ -205,11 +205,16 @@ def facts(iso: Isolation, mode: str, disk: int) -> Dict[str, str]:
         count = "the worker's own clocks: self-reported, not tamper-evident"
     return {
         "user": user,
-        "dev": "private, read-only: null zero full random urandom" if mounted else "the host's /dev",
+        "dev": "private, read-only: null zero full, and random urandom reading zeros" if mounted else "the host's /dev",
         "network": ("an empty network namespace; socket(): AF_INET/AF_INET6 only" if iso.has("net")
                     else "the host's network: socket() refused"),
         "disk": (f"a {disk // 1024**2} MiB tmpfs per call, emptied before the next" if mounted
                  else "a host directory emptied before each call, no quota"),
         "processes": "a call may not start processes or threads (seccomp)",
+        "randomness": ("fixed: getrandom() answers ENOSYS and /dev/(u)random read zeros, so os.urandom, "
+                       "random.Random(), secrets, uuid4 and numpy draw the same numbers in every run; the global "
+                       "random is seeded 0 before the module body and each call"
+                       if mounted else "Python's global random is seeded 0 before the module body and each call; "
+                       "os.urandom and the generators seeded from it draw from the host (no private /dev here)"),
         "count": count,
     }
