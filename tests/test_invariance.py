@@ -52,6 +52,36 @@ def test_a_count_does_not_depend_on_the_path_of_the_virtual_environment(cfg, tmp
     assert counts[0] == counts[1]
 
 
+# integer arithmetic whose count followed the interpreter's heap at the fork: this project's editable
+# install (an import hook run from a .pth file) moved it by 0.4 %
+TRIAL = ("def trial(n):\n    count = 0\n    for k in range(2, n):\n        d = 2\n        while d * d <= k:\n"
+         "            if k % d == 0:\n                break\n            d += 1\n        else:\n"
+         "            count += 1\n    return count\n")
+
+
+def test_code_that_pth_files_run_at_start_up_does_not_change_counts(cfg, tmp_path):
+    base = os.path.realpath(getattr(sys, "_base_executable", sys.executable))
+    venv = tmp_path / "env"
+    subprocess.run([base, "-m", "venv", "--without-pip", str(venv)], check=True)
+    site = subprocess.run([str(venv / "bin" / "python"), "-c", "import site; print(site.getsitepackages()[0])"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    (extra / "helper_mod.py").write_text("VALUE = 7\n")
+    src = TRIAL + "def with_helper(n):\n    import helper_mod\n    return trial(n) + helper_mod.VALUE\n"
+    cfg_env = Config(**{**cfg.__dict__, "python": str(venv / "bin" / "python")})
+    before = measure(Program(src, "trial"), [[3000]], cfg_env)
+    with open(os.path.join(site, "zz-hooks.pth"), "w") as f:  # what editable installs and shims do
+        f.write("import json, collections, decimal; json.loads('[1]' * 1)\n")
+    with open(os.path.join(site, "zz-paths.pth"), "w") as f:
+        f.write(str(extra) + "\n")
+    after = measure(Program(src, "trial"), [[3000]], cfg_env)
+    assert count_of(after) == count_of(before)
+    # the directories .pth files list are still on the path
+    helped = measure(Program(src, "with_helper", paths=(str(extra),)), [[10]], cfg_env)
+    assert helped.inputs[0].output == 4 + 7, helped.inputs[0].message
+
+
 def test_a_count_does_not_depend_on_the_parents_directory_or_environment(cfg, tmp_path):
     program = tmp_path / "fib.py"
     program.write_text(FIB)

@@ -175,7 +175,7 @@ class _Worker:
             os.mkdir(os.path.join(self.workdir, "venv"))
             bind = (interp.venv, f"{INNER_DIR}/venv")
             interp = dataclasses.replace(interp, executable=f"{INNER_DIR}/venv/bin/{os.path.basename(interp.executable)}")
-        argv = job.backend.command(interp, ["-s", "-B", "worker.py"], inside)
+        argv = job.backend.command(interp, ["-S", "-s", "-B", "worker.py"], inside)
         self.cgroup = PidsCgroup.create(MAX_PROCESSES)
         cpu = call_limit_s(job) * 2 + 60
         spec = SpawnSpec(

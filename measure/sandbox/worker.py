@@ -1,7 +1,7 @@
 """The worker that runs inside the measured interpreter. Standard library only; CPython >= 3.9.
 
 It is copied, with ``wire.py`` and ``workerlib.so``, into the private working directory and started by the launcher
-as ``python -s -B worker.py`` with fd 3 (to the parent) and fd 4 (from the parent), as an
+as ``python -S -s -B worker.py`` with fd 3 (to the parent) and fd 4 (from the parent), as an
 unprivileged user whose only writable place is ``run/`` (a size-limited tmpfs where the sandbox
 has a mount namespace). It:
 
@@ -27,18 +27,70 @@ blocked. Regions: ``valgrind`` uses callgrind client requests from a Python-free
 only when its process has exited; ``time`` only reads the clocks. Outputs go back as plain data
 (see wire.py); the parent checks them.
 """
-import _random
-import errno
-import gc
 import os
-import pickle
-import random  # noqa: F401  imported before any candidate: a call that imports it gets it, reseeded (reseed())
-import resource
-import signal
 import sys
-import time
 
-import wire
+
+def add_site_packages():
+    """What ``site`` does at start-up, less running the code of ``.pth`` files (the interpreter
+    runs with -S): the exit/quit/help builtins, the site-packages directories and the directories
+    that ``.pth`` files list. An ``import`` line of a ``.pth`` file (an editable install's import
+    hook, setuptools' distutils shim) would run code before every candidate and change the
+    interpreter's heap at each fork, and with it every count: a ``.pth`` importing json moved
+    every call by 6 instructions, this project's own editable install moved a loop of integer
+    arithmetic by 0.4 %. So the count does not depend on what else is installed that way."""
+    import site
+    site.setquit()
+    site.setcopyright()
+    site.sethelper()
+    prefixes = [sys.prefix]
+    exe_dir = os.path.dirname(os.path.abspath(sys.executable))
+    for conf in (os.path.join(exe_dir, "pyvenv.cfg"), os.path.join(os.path.dirname(exe_dir), "pyvenv.cfg")):
+        if os.path.isfile(conf):  # a virtual environment, as site.venv() reads it
+            system_site = True
+            with open(conf, encoding="utf-8") as f:
+                for line in f:
+                    key, eq, value = line.partition("=")
+                    if eq and key.strip().lower() == "include-system-site-packages":
+                        system_site = value.strip().lower() == "true"
+            sys.prefix = sys.exec_prefix = os.path.dirname(exe_dir)
+            prefixes = [sys.prefix] + ([sys.base_prefix] if system_site else [])
+            break
+    for d in site.getsitepackages(prefixes):
+        if d in sys.path or not os.path.isdir(d):
+            continue
+        sys.path.append(d)
+        try:
+            names = sorted(n for n in os.listdir(d) if n.endswith(".pth"))
+        except OSError:
+            continue
+        for name in names:
+            try:
+                with open(os.path.join(d, name), encoding="utf-8") as f:
+                    lines = f.read().splitlines()
+            except (OSError, UnicodeDecodeError):
+                continue
+            for line in lines:
+                line = line.strip()
+                if not line or line.startswith(("#", "import ", "import\t")):
+                    continue
+                p = os.path.abspath(os.path.join(d, line))
+                if p not in sys.path and os.path.isdir(p):
+                    sys.path.append(p)
+
+
+add_site_packages()
+
+import _random  # noqa: E402  (after the site directories, as in any interpreter)
+import errno  # noqa: E402
+import gc  # noqa: E402
+import pickle  # noqa: E402
+import random  # noqa: E402,F401  imported before any candidate: a call that imports it gets it, reseeded (reseed())
+import resource  # noqa: E402
+import signal  # noqa: E402
+import time  # noqa: E402
+
+import wire  # noqa: E402
 
 TO_PARENT, FROM_PARENT = 3, 4
 RUN_DIR = "run"
