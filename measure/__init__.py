@@ -2,7 +2,7 @@
 
 One call, :func:`measure`, runs a program's entry point on a list of inputs in a sandboxed
 worker and counts the instructions of each call (``perf`` hardware counters, ``valgrind``, or
-``time`` as a noisy fallback). See README.md.
+``time`` as a noisy fallback). See README.md and docs/
 """
 __version__ = "0.1.0"
 

@@ -62,3 +62,18 @@ def software_events() -> None:
 @pytest.fixture
 def python() -> str:
     return sys.executable
+
+
+# `pytest -m unit`: the pure and in-process tests (mathematics, file formats, the gate, calibration
+# fits, the launcher's own checks), about a minute; the default run is the whole suite
+UNIT_MODULES = {"test_scores", "test_stats", "test_wire", "test_gate", "test_gate_history", "test_gate_time",
+                "test_results", "test_bad_files", "test_calibration", "test_native_perf", "test_sandbox_launcher",
+                "test_dispatch"}
+MEASURING_FIXTURES = {"counting_backend", "valgrind"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        module = item.module.__name__.rsplit(".", 1)[-1] if item.module else ""
+        if module in UNIT_MODULES and not MEASURING_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.unit)

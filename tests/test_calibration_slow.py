@@ -1,5 +1,5 @@
 """Full calibrations of the interpreters on this machine under valgrind (``-m slow``; about 3
-minutes per interpreter on 2 cores). The figures for the README come from
+minutes per interpreter on 2 cores). The figures in docs/calibration.md come from
 benchmarks/calibration_report.py; these tests check the properties the issue asks for."""
 from __future__ import annotations
 

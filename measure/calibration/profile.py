@@ -28,7 +28,7 @@ from .programs import SUITE_VERSION
 
 SCHEMA_VERSION = 1
 REFERENCE_FILE = "reference-profile.json"
-#: The reference platform (documented in the README): pyenv CPython 3.11.7 under valgrind on x86_64.
+#: The reference platform (documented in docs/calibration.md): pyenv CPython 3.11.7 under valgrind on x86_64.
 REFERENCE_DESCRIPTION = "CPython 3.11.7 (pyenv build) under valgrind, x86_64"
 
 

@@ -18,7 +18,7 @@ import numpy as np
 
 from .errors import CalibrationError
 
-#: Acceptance thresholds (README, "Cross-machine calibration"). Errors are |relative| errors of
+#: Acceptance thresholds (docs/calibration.md). Errors are |relative| errors of
 #: held-out counts normalised to the reference platform; lopo_median applies to the suite's
 #: cross-validation. The suite's worst LOPO error is reported, not judged: the suite holds programs
 #: whose main C function no other suite program runs (string slicing costs 1.33x the reference's
