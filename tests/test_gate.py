@@ -369,12 +369,12 @@ def test_a_tolerance_that_is_not_a_percentage_is_a_usage_error(files, value, cap
 
 @pytest.fixture
 def other_platform_profile(tmp_path):
-    """The shipped reference profile, re-labelled as another CPU's with a factor of 2 (that CPU counts
-    twice the reference's instructions)."""
+    """The shipped reference profile, re-labelled as another CPU's (the process sees another CPU) with
+    a factor of 2 (that CPU counts twice the reference's instructions)."""
     from importlib import resources
     doc = json.loads(resources.files("measure.calibration").joinpath("reference-profile.json").read_text("utf-8"))
     reference = PlatformKey(**doc["platform"])
-    other = replace(reference, cpu_model="Other CPU")
+    other = replace(reference, cpu_model="Other CPU", dispatch="x86-64-v2 GenuineIntel Other CPU #000000000000")
     doc["platform"] = other.__dict__
     doc["reference"] = {"platform": reference.__dict__, "metric": "instructions", "counts": {"p": 1.0}}
     doc["fit"] = dict(doc["fit"], factor=2.0, log_se=0.001, interaction_sd=0.002)
@@ -389,7 +389,7 @@ def test_a_calibration_profile_lets_two_platforms_be_compared_in_reference_units
     save_results(ResultSet(other, counts(a=[2000], b=[2200]).benchmarks), tmp_path / "cand.json")
     args = ["gate", "--baseline", str(tmp_path / "base.json"), "--candidate", str(tmp_path / "cand.json")]
     assert main(args) == 2
-    assert "cpu_model" in capsys.readouterr().err
+    assert "dispatch:" in capsys.readouterr().err
     assert main(args + ["--calibration", profile]) == 1
     out = capsys.readouterr().out
     assert "calibrated:" in out and "gate FAILED: 2 benchmarks (1 ok, 1 SLOWER)" in out

@@ -20,19 +20,25 @@ by the self-test the same way). Anything else is
 """
 from __future__ import annotations
 
+import ctypes
 import glob
+import hashlib
 import os
 import re
 import shutil
 import stat
 import subprocess
+import sys
 from functools import lru_cache
 from typing import Dict, List, Optional
 
+from .. import dispatch
 from ..errors import ValgrindUnavailable, WorkerProtocolError
+from ..jsonfile import write_json_atomic
 from ..native import Child
-from ..platform import Interpreter
-from .base import Backend, Counts
+from ..platform import Interpreter, base_environment, default_cache_dir
+from ..sandbox.files import workerlib_path
+from .base import Backend, Counts, host_dispatch
 from .callgrind import parse
 
 
@@ -55,14 +61,6 @@ def valgrind_dispatch(valgrind: str) -> str:
     """The CPU that ``valgrind`` shows the processes it runs on this host: VEX answers CPUID from a
     fixed table chosen by the host's feature level, so this is a function of (valgrind, host CPU),
     kept in the user's cache (``dispatch-*.txt``) after the first probe (about 2 s)."""
-    import hashlib
-    import sys
-
-    from .. import dispatch
-    from ..jsonfile import write_json_atomic
-    from ..platform import base_environment, default_cache_dir
-    from ..sandbox.files import workerlib_path
-    from .base import host_dispatch
     real = os.path.realpath(valgrind)
     key = hashlib.sha256("\0".join((real, valgrind_version(real), host_dispatch())).encode()).hexdigest()[:16]
     path = os.path.join(default_cache_dir(), f"dispatch-{key}.txt")
@@ -120,8 +118,6 @@ class ValgrindBackend(Backend):
         if not version.startswith("valgrind-3."):
             raise ValgrindUnavailable(f"{self.path} --version printed {version!r}: it does not run. "
                                       "Reinstall valgrind (>= 3.15).")
-        from ..sandbox.files import workerlib_path
-        import ctypes
         if not ctypes.CDLL(workerlib_path()).mp_vg_available():
             raise ValgrindUnavailable(
                 "measure was built without valgrind's headers, so the worker cannot issue client requests. "
