@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import xml.etree.ElementTree as ET
 from dataclasses import replace
 
@@ -285,6 +286,18 @@ def test_junit_has_one_failure_per_failing_benchmark():
     root = ET.fromstring(render_junit(_report()))
     assert (root.get("tests"), root.get("failures")) == ("3", "1")
     assert [tc.get("name") for tc in root.iter("testcase") if tc.find("failure") is not None] == ["slow"]
+
+
+def test_junit_is_valid_against_the_junit_schema_and_shows_a_one_sided_benchmark_as_skipped():
+    xmlschema = pytest.importorskip("xmlschema")
+    schema = xmlschema.XMLSchema(os.path.join(os.path.dirname(__file__), "data", "junit.xsd"))
+    report = compare_sets(counts(slow=[100], gone=[100]), counts(slow=[120], added=[100]))
+    xml = render_junit(report)
+    schema.validate(xml)
+    root = ET.fromstring(xml)
+    cases = {tc.get("name"): [child.tag for child in tc] for tc in root.iter("testcase")}
+    assert cases == {"slow": ["failure"], "gone": ["skipped"], "added": ["skipped"]}
+    assert (root.get("failures"), root.get("skipped")) == ("1", "2")
 
 
 def test_markdown_goes_to_the_github_step_summary_when_set(tmp_path, monkeypatch):

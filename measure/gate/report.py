@@ -5,7 +5,9 @@ and the verdict; the rule applied is stated under the table.
 """
 from __future__ import annotations
 
+import datetime as _dt
 import os
+import socket
 from typing import List, Optional
 from xml.sax.saxutils import escape, quoteattr
 
@@ -116,9 +118,14 @@ def render_markdown(report: GateReport) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_junit(report: GateReport, suite: str = "measure-gate") -> str:
-    """JUnit XML: one testcase per benchmark; a failing verdict is a <failure> with the row as message."""
-    cases = []
+def render_junit(report: GateReport, suite: str = "measure-gate", timestamp: Optional[str] = None,
+                 hostname: Optional[str] = None) -> str:
+    """JUnit XML as CI servers read it (Jenkins' junit-10 and Ant's JUnit schema; checked against
+    ``tests/data/junit.xsd``): one testcase per benchmark; a failing verdict is a <failure> with the
+    row as its message; a benchmark on one side only (new, missing, no baseline) is <skipped>, never
+    shown as passed; the rule and the notes go to the suite's system-out. ``timestamp`` (UTC,
+    ``YYYY-MM-DDTHH:MM:SS``) and ``hostname`` default to now and this machine."""
+    cases, skipped = [], 0
     for c in report.comparisons:
         body = ""
         text = (f"{c.name}: baseline {fmt_value(c.baseline, c.unit)}, candidate {fmt_value(c.candidate, c.unit)}, "
@@ -127,13 +134,18 @@ def render_junit(report: GateReport, suite: str = "measure-gate") -> str:
         if c.fails:
             body = f"<failure message={quoteattr(text)} type={quoteattr(c.verdict)}>{escape(text)}</failure>"
         elif c.verdict in ("new", "missing", "no-baseline"):
-            body = f"<system-out>{escape(text)}</system-out>"
+            body = f"<skipped message={quoteattr(text)}/>"
+            skipped += 1
         cases.append(f'  <testcase classname={quoteattr(suite)} name={quoteattr(c.name)} time="0">{body}</testcase>')
-    fails = len(report.failures)
+    stamp = timestamp or _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+    out = "\n".join([f"rule: {report.method}"] + [f"{c.name}: {c.note}" for c in report.comparisons if c.note]
+                    + list(report.notes))
     return ('<?xml version="1.0" encoding="utf-8"?>\n'
-            f'<testsuite name={quoteattr(suite)} tests="{len(report.comparisons)}" failures="{fails}" errors="0">\n'
+            f'<testsuite name={quoteattr(suite)} timestamp="{stamp}" hostname={quoteattr(hostname or socket.gethostname())} '
+            f'tests="{len(report.comparisons)}" failures="{len(report.failures)}" errors="0" skipped="{skipped}" time="0">\n'
             f"  <properties><property name=\"rule\" value={quoteattr(report.method)}/></properties>\n"
-            + "\n".join(cases) + "\n</testsuite>\n")
+            + "".join(case + "\n" for case in cases)
+            + f"  <system-out>{escape(out)}</system-out>\n  <system-err></system-err>\n</testsuite>\n")
 
 
 def write_markdown(report: GateReport, path: Optional[str] = None) -> Optional[str]:
