@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Dict, Union
@@ -97,14 +98,22 @@ def to_pyperf(m: Measurement, metric: str = "instructions"):
     unit, scale = ("second", 1e-9) if metric.endswith("_ns") else ("integer", 1)
     benches = []
     for r in m.inputs:
-        values = [getattr(s, metric) for s in r.samples if s.status is Status.OK and getattr(s, metric) is not None]
-        if not values:
+        if not any(s.status is Status.OK and getattr(s, metric) is not None for s in r.samples):
             continue
         name = f"{m.program}.{m.entry}[{r.name or r.index}]"
         meta = {"name": name, "unit": unit, "python_version": m.platform.python_version,
+                "python_implementation": m.platform.implementation, "cpu_model_name": m.platform.cpu_model,
+                "hostname": socket.gethostname(), "platform": f"Linux-{m.platform.kernel}-{m.platform.isa}",
                 "description": f"measure {metric}, backend {m.platform.backend}"}
-        runs = [pyperf.Run([v * scale if unit == "second" else int(v)], metadata=meta, collect_metadata=False)
-                for v in values]
+        if m.started:
+            meta["date"] = m.started
+        ok = [s for s in r.samples if s.status is Status.OK and getattr(s, metric) is not None]
+        # duration: the call's own wall time under the backend (without it pyperf takes an instruction
+        # count for seconds and prints a total of days)
+        runs = [pyperf.Run([getattr(s, metric) * scale if unit == "second" else int(getattr(s, metric))],
+                           metadata=dict(meta, **({"duration": s.wall_ns / 1e9} if s.wall_ns else {})),
+                           collect_metadata=False)
+                for s in ok]
         benches.append(pyperf.Benchmark(runs))
     if not benches:
         raise InputFileError(f"no ok samples with {metric!r} to export: pyperf needs at least one value")

@@ -68,8 +68,13 @@ def test_pyperf_export_is_accepted_by_pyperf_stats(m, tmp_path):
     assert "squares.f[three]" in out.stdout
     import pyperf
     suite = pyperf.BenchmarkSuite.load(str(path))
-    values = suite.get_benchmark("squares.f[three]").get_values()
-    assert list(values) == list(m.inputs[0].instructions.values)
+    bench = suite.get_benchmark("squares.f[three]")
+    assert list(bench.get_values()) == list(m.inputs[0].instructions.values)
+    # the duration is the calls' wall time, not the counts taken for seconds
+    walls = [s.wall_ns / 1e9 for s in m.inputs[0].samples]
+    assert bench.get_total_duration() == pytest.approx(sum(walls))
+    meta = bench.get_metadata()
+    assert meta["date"] == m.started and meta["cpu_model_name"] == m.platform.cpu_model and meta["hostname"]
 
 
 def test_statuses_survive_the_round_trip(m):
