@@ -19,27 +19,73 @@ suffixes. ``@pytest.mark.measure(tolerance=0.02)`` sets a test's own tolerance.
 Under pytest-xdist (``-n``) each worker measures its tests and hands its results to the
 controller, which saves and gates them all; a worker that dies is an error, never a silent pass.
 
-Options: ``--measure-save FILE`` records the run's results; ``--measure-compare FILE`` gates the
-run against saved results: a regression fails the session (exit status 1) and the gate's table is
-printed in the terminal summary. ``--measure-markdown FILE`` / ``$GITHUB_STEP_SUMMARY`` and
+Options: ``--measure-save FILE`` records the run's results; ``--measure-autosave`` records them as
+the next numbered run in ``.measure/`` (``0001_<commit>.json``, ...); ``--measure-compare FILE``
+gates the run against saved results, and ``--measure-compare`` alone against the latest numbered
+run: a regression fails the session (exit status 1) and the gate's table is printed in the terminal
+summary. Saved results carry the commit and branch (git, or GitHub Actions' variables).
+``--measure-only`` runs only the tests that use ``measure_bench``; ``--measure-skip`` all but them. ``--measure-markdown FILE`` / ``$GITHUB_STEP_SUMMARY`` and
 ``--measure-junit FILE`` write the CI reports. A test session without ``measure_bench`` is not
 affected (the plugin imports nothing heavy until the fixture is used).
 """
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
 from typing import Any, Dict, List, Optional
 
 import pytest
 
 _STATE = pytest.StashKey() if hasattr(pytest, "StashKey") else None
+STORE = ".measure"  # numbered runs, relative to pytest's root directory
+LATEST = "<latest>"
+
+
+def numbered_runs(store: str) -> List[str]:
+    """The numbered result files in ``store`` (``NNNN_*.json``), oldest first."""
+    try:
+        names = os.listdir(store)
+    except OSError:
+        return []
+    return [os.path.join(store, n) for n in sorted(names)
+            if len(n) > 5 and n[:4].isdigit() and n[4] == "_" and n.endswith(".json")]
+
+
+def next_run_path(store: str, commit: Optional[str]) -> str:
+    """``store/NNNN_<commit>.json``, one past the newest (``NNNN_run`` without a commit)."""
+    runs = numbered_runs(store)
+    n = int(os.path.basename(runs[-1])[:4]) + 1 if runs else 1
+    return os.path.join(store, f"{n:04d}_{(commit or 'run')[:12]}.json")
+
+
+def vcs_meta(root: str) -> Dict[str, str]:
+    """commit and branch of the checkout at ``root``: git's, else GitHub Actions' variables."""
+    meta: Dict[str, str] = {}
+    for key, cmd in (("commit", ["git", "rev-parse", "HEAD"]), ("branch", ["git", "rev-parse", "--abbrev-ref", "HEAD"])):
+        try:
+            out = subprocess.run(cmd, cwd=root, capture_output=True, text=True, timeout=10)
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+        if out.returncode == 0 and out.stdout.strip() and out.stdout.strip() != "HEAD":
+            meta[key] = out.stdout.strip()
+    if "commit" not in meta and os.environ.get("GITHUB_SHA"):
+        meta["commit"] = os.environ["GITHUB_SHA"]
+    if "branch" not in meta and (os.environ.get("GITHUB_HEAD_REF") or os.environ.get("GITHUB_REF_NAME")):
+        meta["branch"] = os.environ.get("GITHUB_HEAD_REF") or os.environ["GITHUB_REF_NAME"]
+    return meta
 
 
 def pytest_addoption(parser) -> None:
     g = parser.getgroup("measure", "measure benchmarks (the measure_bench fixture)")
     g.addoption("--measure-save", metavar="FILE", help="save the benchmarks' results to FILE (JSON)")
-    g.addoption("--measure-compare", metavar="FILE", help="gate the run against results saved in FILE: a "
-                                                          "regression fails the session")
+    g.addoption("--measure-autosave", action="store_true", help=f"save the results as the next numbered run in "
+                                                                f"{STORE}/")
+    g.addoption("--measure-compare", metavar="FILE", nargs="?", const=LATEST,
+                help=f"gate the run against results saved in FILE (alone: the latest run in {STORE}/): a "
+                     "regression fails the session")
+    g.addoption("--measure-only", action="store_true", help="run only the tests that use measure_bench")
+    g.addoption("--measure-skip", action="store_true", help="run every test but those that use measure_bench")
     g.addoption("--measure-backend", default="auto", choices=["auto", "perf", "valgrind", "time"],
                 help="backend of measure_bench (default auto)")
     g.addoption("--measure-repeat", type=int, metavar="K", help="counted calls per process (default 3; time 5)")
@@ -83,7 +129,15 @@ def pytest_configure(config) -> None:
         config.stash[_STATE] = state
     else:  # pytest < 7
         config._measure_state = state
+    if config.getoption("measure_only") and config.getoption("measure_skip"):
+        raise pytest.UsageError("--measure-only and --measure-skip exclude each other: give one")
     path = config.getoption("measure_compare")
+    if path == LATEST:
+        runs = numbered_runs(os.path.join(str(config.rootpath), STORE))
+        if not runs:
+            raise pytest.UsageError(f"--measure-compare without a file compares with the latest run in {STORE}/, "
+                                    f"and there is none: record one first with --measure-autosave")
+        path = runs[-1]
     if path:
         from .errors import MeasureError
         from .gate.cli import parse_fraction
@@ -97,6 +151,18 @@ def pytest_configure(config) -> None:
             state.baseline = load_results(path, "baseline")
         except (MeasureError, ValueError, argparse.ArgumentTypeError) as exc:  # a bad file or option value
             raise pytest.UsageError(f"--measure-compare: {exc}") from None
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    only, skip = config.getoption("measure_only"), config.getoption("measure_skip")
+    if not (only or skip):
+        return
+    keep, drop = [], []
+    for item in items:
+        (keep if ("measure_bench" in getattr(item, "fixturenames", ())) == bool(only) else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
 
 
 def _state(config) -> _State:
@@ -177,10 +243,15 @@ def pytest_sessionfinish(session, exitstatus) -> None:
     from .gate.resultset import merge, save_results
     try:
         rs = merge(state.parts, "measured")
-        save = state.option("measure_save")
-        if save:
+        root = str(session.config.rootpath)
+        rs.meta.update({k: v for k, v in vcs_meta(root).items() if k not in rs.meta})
+        saves = [state.option("measure_save")] if state.option("measure_save") else []
+        if state.option("measure_autosave"):
+            os.makedirs(os.path.join(root, STORE), exist_ok=True)
+            saves.append(next_run_path(os.path.join(root, STORE), rs.meta.get("commit")))
+        for save in saves:
             save_results(rs, save)
-            state.saved = save
+        state.saved = ", ".join(saves) or None
         if state.baseline is not None:
             check_platforms(state.baseline, rs)
             state.report = compare_sets(state.baseline, rs, state.policy)

@@ -132,3 +132,42 @@ def test_keyword_arguments_reach_the_benchmarked_function(tmp_path, counting_bac
     out = pytest_run(tmp_path, "--measure-backend", counting_backend)
     assert out.returncode == 0, out.stdout + out.stderr
     assert "test_kw.py::test_kw" in out.stdout
+
+
+SMALL = ("def double(x):\n    return 2 * x\n\n"
+         "def test_bench(measure_bench):\n    assert measure_bench(double, 21) == 42\n\n"
+         "def test_plain():\n    assert double(1) == 2\n")
+
+
+def test_measure_only_runs_the_benchmarks_and_measure_skip_everything_else(tmp_path, counting_backend):
+    tmp_path.chmod(0o755)
+    (tmp_path / "test_mix.py").write_text(SMALL)
+    only = pytest_run(tmp_path, "--measure-backend", counting_backend, "--measure-only")
+    assert only.returncode == 0 and "1 passed, 1 deselected" in only.stdout, only.stdout + only.stderr
+    skip = pytest_run(tmp_path, "--measure-skip")
+    assert skip.returncode == 0 and "1 passed, 1 deselected" in skip.stdout, skip.stdout + skip.stderr
+    assert "measure" not in skip.stdout.split("passed")[0]  # nothing was measured
+    both = pytest_run(tmp_path, "--measure-only", "--measure-skip")
+    assert both.returncode == 4 and "exclude each other" in both.stderr
+
+
+def test_autosaved_runs_are_numbered_carry_the_commit_and_compare_defaults_to_the_latest(tmp_path, counting_backend):
+    tmp_path.chmod(0o755)
+    (tmp_path / "test_mix.py").write_text(SMALL)
+    none_yet = pytest_run(tmp_path, "--measure-compare")
+    assert none_yet.returncode == 4 and "--measure-autosave" in none_yet.stderr
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-c", "init.defaultBranch=main"]
+    subprocess.run(git + ["init", "-q"], cwd=tmp_path, check=True)
+    subprocess.run(git + ["add", "test_mix.py"], cwd=tmp_path, check=True)
+    subprocess.run(git + ["commit", "-qm", "one"], cwd=tmp_path, check=True)
+    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=tmp_path, capture_output=True, text=True).stdout.strip()
+    for _ in range(2):
+        out = pytest_run(tmp_path, "--measure-backend", counting_backend, "--measure-autosave", "--measure-only")
+        assert out.returncode == 0, out.stdout + out.stderr
+    runs = sorted(os.listdir(tmp_path / ".measure"))
+    assert runs == [f"0001_{commit[:12]}.json", f"0002_{commit[:12]}.json"]
+    import json
+    meta = json.loads((tmp_path / ".measure" / runs[1]).read_text())["meta"]
+    assert (meta["commit"], meta["branch"]) == (commit, "main")
+    gated = pytest_run(tmp_path, "--measure-backend", counting_backend, "--measure-only", "--measure-compare")
+    assert gated.returncode == 0 and "gate passed" in gated.stdout.lower(), gated.stdout + gated.stderr
