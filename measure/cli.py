@@ -14,6 +14,7 @@ from typing import List, Optional, Sequence
 
 from . import __version__
 from .errors import InputFileError, MeasureError
+from .extras import require
 from .jsonfile import read_json
 from .model import Config, Input, Measurement, Program, Status
 
@@ -81,7 +82,10 @@ def _cmd_run(args) -> int:
     program = Program.from_file(args.source, args.entry)
     inputs = load_inputs(args.inputs, args.expected)
     config = Config(backend=args.backend, python=args.python, repeat=args.repeat, warmup=args.warmup,
-                    timeout=args.timeout, memory=args.memory, isolation=args.isolation, functions=args.functions)
+                    timeout=args.timeout, memory=args.memory, isolation=args.isolation, functions=args.functions,
+                    budget=args.budget)
+    if args.pyperf:  # before measuring: a missing extra must not cost the measurement
+        require("pyperf", "the pyperf export (--pyperf)")
     m = measure(program, inputs, config)
     if args.out:
         save(m, args.out)
@@ -229,6 +233,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true", help="print the versioned Measurement document")
     run.add_argument("--out", metavar="FILE", help="also save the Measurement document to FILE")
     run.add_argument("--pyperf", metavar="FILE", help="also export the counts in pyperf's JSON format")
+    run.add_argument("--budget", type=int, metavar="INSTRUCTIONS",
+                     help="instructions a counted call may execute: a call that counts more is a timeout, "
+                          "whatever the wall clock says (valgrind, perf)")
     run.set_defaults(func=_cmd_run)
     score = sub.add_parser("score", help="score samples of a benchmark's problem set")
     ssub = score.add_subparsers(dest="adapter", required=True)

@@ -105,3 +105,7 @@ _PERF_ERRORS = {
 def perf_error(err: int, what: str = "perf_event_open") -> PerfError:
     """The typed exception for a perf_event errno."""
     return _PERF_ERRORS.get(err, PerfError)(err, what)
+
+
+class MissingExtra(MeasureError, ImportError):
+    """An optional package that one application needs is not installed (see measure.extras)."""

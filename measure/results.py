@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, Dict, Union
 
 from .errors import InputFileError
+from .extras import require
 from .jsonfile import check_schema, packaged_schema, read_json, write_json_atomic
 from .model import SCHEMA_VERSION, CountSummary, InputResult, Measurement, PlatformKey, Sample, Status
 from .sandbox import wire
@@ -74,7 +75,7 @@ def save(m: Measurement, path: Union[str, Path]) -> None:
 
 def to_dataframe(m: Measurement):
     """One row per counted call: input, repeat, status and every counter (pandas DataFrame)."""
-    import pandas as pd
+    pd = require("pandas", "Measurement.to_dataframe()")
     rows = []
     for r in m.inputs:
         for k, s in enumerate(r.samples):
@@ -94,7 +95,7 @@ def to_dataframe(m: Measurement):
 def to_pyperf(m: Measurement, metric: str = "instructions"):
     """A ``pyperf.BenchmarkSuite``: one benchmark per input with ok samples, one run per counted call
     (each ran in its own process). Instruction counts use pyperf's ``integer`` unit; times ``second``."""
-    import pyperf
+    pyperf = require("pyperf", "the pyperf export")
     unit, scale = ("second", 1e-9) if metric.endswith("_ns") else ("integer", 1)
     benches = []
     for r in m.inputs:

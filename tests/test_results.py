@@ -79,3 +79,14 @@ def test_pyperf_export_is_accepted_by_pyperf_stats(m, tmp_path):
 
 def test_statuses_survive_the_round_trip(m):
     assert [r.status for r in Measurement.from_json(m.to_json()).inputs] == [Status.OK, Status.OK, Status.WRONG_ANSWER]
+
+
+def test_a_missing_optional_package_names_the_extra_that_installs_it(m, monkeypatch):
+    from measure.errors import MissingExtra
+    monkeypatch.setitem(sys.modules, "pyperf", None)  # as if it were not installed
+    with pytest.raises(MissingExtra, match=r"pyperf export needs the optional package 'pyperf'.*"
+                                           r"pip install 'measure\[pyperf\]'"):
+        m.to_pyperf()
+    monkeypatch.setitem(sys.modules, "pandas", None)
+    with pytest.raises(MissingExtra, match=r"pip install 'measure\[pandas\]'"):
+        m.to_dataframe()

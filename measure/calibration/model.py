@@ -32,6 +32,7 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 import numpy as np
 
 from .errors import CalibrationError
+from ..extras import require
 
 Counts = Mapping[str, float]
 Processes = Mapping[str, Sequence[float]]   # program -> per-process medians
@@ -119,14 +120,14 @@ def log_ratios(target: Counts, reference: Counts, names: Sequence[str]) -> np.nd
 
 def long_frame(platforms: Mapping[str, Counts]):
     """A pandas DataFrame (platform, program, logy) from platform -> program -> count (missing cells omitted)."""
-    import pandas as pd
+    pd = require("pandas", "the calibration fit")
     rows = [(p, b, math.log(v)) for p, cs in platforms.items() for b, v in cs.items() if v and v > 0]
     return pd.DataFrame(rows, columns=["platform", "program", "logy"])
 
 
 def fit_ols(platforms: Mapping[str, Counts], reference: str) -> Dict[str, float]:
     """OLS with program fixed effects; returns platform -> factor (reference 1). Missing cells are allowed."""
-    import statsmodels.formula.api as smf
+    smf = require("statsmodels.formula.api", "the calibration fit")
     df = long_frame(platforms)
     res = smf.ols(f"logy ~ C(program) + C(platform, Treatment(reference={reference!r}))", data=df).fit()
     return _factors(res.params, platforms, reference)
@@ -134,8 +135,8 @@ def fit_ols(platforms: Mapping[str, Counts], reference: str) -> Dict[str, float]
 
 def fit_rlm(platforms: Mapping[str, Counts], reference: str) -> Dict[str, float]:
     """Huber-T robust regression, same design as :func:`fit_ols`."""
-    import statsmodels.api as sm
-    import statsmodels.formula.api as smf
+    sm = require("statsmodels.api", "the calibration fit")
+    smf = require("statsmodels.formula.api", "the calibration fit")
     df = long_frame(platforms)
     res = smf.rlm(f"logy ~ C(program) + C(platform, Treatment(reference={reference!r}))", data=df,
                   M=sm.robust.norms.HuberT()).fit()
@@ -145,7 +146,7 @@ def fit_rlm(platforms: Mapping[str, Counts], reference: str) -> Dict[str, float]
 def fit_mixedlm(platforms: Mapping[str, Counts], reference: str) -> Tuple[Dict[str, float], float, float]:
     """Programs as random intercepts. Returns (platform -> factor, program SD, residual (interaction) SD),
     SDs in log units. Copes with platforms that miss programs."""
-    import statsmodels.formula.api as smf
+    smf = require("statsmodels.formula.api", "the calibration fit")
     df = long_frame(platforms)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")   # convergence chatter on tiny designs; the result is checked below
@@ -264,7 +265,7 @@ def _ipb_fit(x: np.ndarray, y: np.ndarray) -> Tuple[float, float, float]:
 def fit_ipb(target: Counts, reference: Counts, bytecodes: Mapping[str, float], names: Sequence[str], *,
             n_boot: int = 2000, seed: int = 0) -> Tuple[IPBModel, CrossValidation]:
     """The IPB model by OLS (statsmodels), its bootstrap covariance over programs, and its LOPO errors."""
-    import statsmodels.api as sm
+    sm = require("statsmodels.api", "the calibration fit")
     names = [b for b in names if bytecodes.get(b)]
     if len(names) < 4:
         raise CalibrationError("the IPB model needs bytecode counts for at least 4 programs")

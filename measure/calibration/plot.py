@@ -4,6 +4,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Mapping, Optional, Union
 
+from ..extras import require
+
 
 def plot_normalized(normalized: Mapping[str, float], reference: Mapping[str, float], path: Union[str, Path], *,
                     title: str = "", heldout: Optional[Mapping[str, float]] = None,
@@ -11,9 +13,9 @@ def plot_normalized(normalized: Mapping[str, float], reference: Mapping[str, flo
     """Left: log-log scatter of normalised counts (y) against reference counts (x), identity line and
     ±5 % / ±15 % bands, suite programs as dots and held-out programs as crosses. Right: each
     program's relative error (normalised / reference - 1), sorted, with the same bands."""
-    import matplotlib
+    matplotlib = require("matplotlib", "measure calibrate --plot")
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = require("matplotlib.pyplot", "measure calibrate --plot")
     import numpy as np
 
     sets = [(normalized, reference, "o", "suite (each left out of its fit)", "tab:blue"),

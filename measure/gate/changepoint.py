@@ -26,11 +26,7 @@ from typing import List, Sequence
 
 import numpy as np
 
-from ..errors import MeasureError
-
-
-class ChangePointUnavailable(MeasureError):
-    """The change-point library is not installed."""
+from ..extras import require
 
 
 @dataclass(frozen=True)
@@ -71,11 +67,7 @@ def change_points(values: Sequence[float], min_change: float = 0.01, min_size: i
     med = float(np.median(x))
     if med <= 0:
         raise ValueError("change_points: the series must be positive (counts or times)")
-    try:
-        import ruptures
-    except ImportError:
-        raise ChangePointUnavailable("change-point detection needs the `ruptures` package (`pip install ruptures`; "
-                                     "it has releases for CPython 3.9-3.13)") from None
+    ruptures = require("ruptures", "change-point detection (measure history show)")
     rel = x / med
     sigma = noise_sigma(rel)
     floor = min_change / 4  # a noise-free series still needs a positive penalty

@@ -30,6 +30,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from ..backends import select_backend
 from ..errors import InputFileError, MeasureError
+from ..extras import install_hint
 from ..jsonfile import write_json_atomic
 from ..model import Status
 from ..platform import base_environment, resolve_interpreter
@@ -143,7 +144,7 @@ def generate_tests(problems: Sequence[EnamelProblem], cache_dir: Optional[str] =
                           text=True, env=env)
     if proc.returncode != 0:
         raise MeasureError(f"generating ENAMEL's tests failed: {proc.stderr.strip()[-1500:]}"
-                           + ("\nRemedy: pip install enam (ENAMEL's helpers)" if "enam" in proc.stderr else "")
+                           + (f"\nRemedy: {install_hint('enam')} (ENAMEL's helpers)" if "enam" in proc.stderr else "")
                            + (f"\n(they were generated again because the cached tests {path} are corrupt: {corrupt})"
                               if corrupt else ""))
     tests = {int(k): v for k, v in json.loads(proc.stdout).items()}

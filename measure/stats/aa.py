@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Callable, Dict, Sequence
 
 import numpy as np
+from scipy.stats import binomtest
 
 from .twolevel import bootstrap_ratio_ci, mann_whitney, welch_t
 
@@ -42,7 +43,6 @@ class AAResult:
 def aa_false_positive_rate(processes: Sequence[Sequence[float]], rule: str | Rule = "welch_per_process",
                            group_size: int | None = None, splits: int = 400, seed: int = 0) -> AAResult:
     """Estimate the false-positive rate of ``rule`` on one benchmark's processes (>= 4)."""
-    from statsmodels.stats.proportion import proportion_confint
     n = len(processes)
     m = group_size or n // 2
     if n < 4 or not 2 <= m <= n // 2:
@@ -55,5 +55,5 @@ def aa_false_positive_rate(processes: Sequence[Sequence[float]], rule: str | Rul
         a = [processes[i] for i in idx[:m]]
         b = [processes[i] for i in idx[m:2 * m]]
         hits += bool(fn(a, b))
-    low, high = proportion_confint(hits, splits, alpha=0.05, method="wilson")
+    low, high = binomtest(hits, splits).proportion_ci(confidence_level=0.95, method="wilson")
     return AAResult(name, splits, m, hits / splits, float(low), float(high))
