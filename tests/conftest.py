@@ -75,5 +75,6 @@ MEASURING_FIXTURES = {"counting_backend", "valgrind"}
 def pytest_collection_modifyitems(config, items):
     for item in items:
         module = item.module.__name__.rsplit(".", 1)[-1] if item.module else ""
-        if module in UNIT_MODULES and not MEASURING_FIXTURES & set(getattr(item, "fixturenames", ())):
+        if module in UNIT_MODULES and not MEASURING_FIXTURES & set(getattr(item, "fixturenames", ())) \
+                and item.get_closest_marker("slow") is None:
             item.add_marker(pytest.mark.unit)
