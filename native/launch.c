@@ -28,7 +28,6 @@
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
-#include <grp.h>
 #include <stdio.h>
 #include <time.h>
 #include <unistd.h>
@@ -305,8 +304,16 @@ static void child_main(const struct mp_spawn_spec *s, int errfd, int gofd) {
     if (r != 1) _exit(126); /* the parent gave up (or died) before releasing us */
     close(gofd);
     if (s->run_uid >= 0) { /* an unprivileged uid: every capability goes with root */
+        /* Raw system calls, not glibc's setgroups/setgid/setuid: those broadcast the change to every
+         * thread glibc believes the process has, and this child of a raw clone() inherited the
+         * parent's thread list (any multi-threaded caller: pytest-xdist, a ThreadPoolExecutor), so
+         * they could wait forever on a lock or on threads that are not there. Credentials are per
+         * thread in the kernel, and this process has one thread. */
         gid_t g = (gid_t)s->run_gid;
-        if (setgroups(1, &g) < 0 || setgid(g) < 0 || setuid((uid_t)s->run_uid) < 0) fail(errfd, MP_STAGE_SETUID);
+        uid_t u = (uid_t)s->run_uid;
+        if (syscall(SYS_setgroups, 1, &g) < 0 || syscall(SYS_setresgid, g, g, g) < 0 ||
+            syscall(SYS_setresuid, u, u, u) < 0)
+            fail(errfd, MP_STAGE_SETUID);
     }
     /* after the uid change, which clears it */
     if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) fail(errfd, MP_STAGE_PDEATHSIG);

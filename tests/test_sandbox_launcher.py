@@ -130,3 +130,32 @@ def test_an_rlimit_above_the_hard_limit_is_a_clear_error_for_non_root():
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     with pytest.raises(SandboxError, match="setrlimit"):
         run("pass", rlimits=[(resource.RLIMIT_NOFILE, hard + 1)])
+
+
+CHURN = """
+import threading, sys
+from measure import measure, Program, Config
+stop = False
+def churn():
+    while not stop:
+        ts = [threading.Thread(target=lambda: None) for _ in range(8)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+for _ in range(3):
+    threading.Thread(target=churn, daemon=True).start()
+for i in range(40):
+    m = measure(Program("def f():\\n    return 1\\n", "f"), [[]], Config(backend="time", repeat=1, timeout=20))
+    assert m.inputs[0].status.value == "ok", m.inputs[0].message
+stop = True
+print("done")
+"""
+
+
+def test_measuring_while_other_threads_come_and_go_never_hangs():
+    # the launcher's child comes from a raw clone() of a multi-threaded process: glibc's setuid()
+    # there waited forever on a lock of the parent's threads (hung within 5 calls before the fix)
+    import subprocess
+    out = subprocess.run([sys.executable, "-c", CHURN], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0 and out.stdout.strip() == "done", out.stderr[-2000:]
