@@ -153,9 +153,10 @@ print("done")
 """
 
 
-def test_measuring_while_other_threads_come_and_go_never_hangs():
+def test_measuring_while_other_threads_come_and_go_never_hangs(tmp_path):
     # the launcher's child comes from a raw clone() of a multi-threaded process: glibc's setuid()
-    # there waited forever on a lock of the parent's threads (hung within 5 calls before the fix)
+    # there waited forever on a lock of the parent's threads (hung within 5 calls before the fix);
+    # run from tmp_path, so that the installed measure is imported, not the source tree
     import subprocess
-    out = subprocess.run([sys.executable, "-c", CHURN], capture_output=True, text=True, timeout=300)
+    out = subprocess.run([sys.executable, "-c", CHURN], capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert out.returncode == 0 and out.stdout.strip() == "done", out.stderr[-2000:]
