@@ -23,7 +23,7 @@ Options: ``--measure-save FILE`` records the run's results; ``--measure-autosave
 the next numbered run in ``.measure/`` (``0001_<commit>.json``, ...); ``--measure-compare FILE``
 gates the run against saved results, and ``--measure-compare`` alone against the latest numbered
 run: a regression fails the session (exit status 1) and the gate's table is printed in the terminal
-summary. Saved results carry the commit and branch (git, or GitHub Actions' variables).
+summary. Saved results carry the commit and branch (GitHub Actions' variables, else git's).
 ``--measure-only`` runs only the tests that use ``measure_bench``; ``--measure-skip`` all but them. ``--measure-markdown FILE`` / ``$GITHUB_STEP_SUMMARY`` and
 ``--measure-junit FILE`` write the CI reports. A test session without ``measure_bench`` is not
 affected (the plugin imports nothing heavy until the fixture is used).
@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 from typing import Any, Dict, List, Optional
 
 import pytest
@@ -60,20 +59,10 @@ def next_run_path(store: str, commit: Optional[str]) -> str:
 
 
 def vcs_meta(root: str) -> Dict[str, str]:
-    """commit and branch of the checkout at ``root``: git's, else GitHub Actions' variables."""
-    meta: Dict[str, str] = {}
-    for key, cmd in (("commit", ["git", "rev-parse", "HEAD"]), ("branch", ["git", "rev-parse", "--abbrev-ref", "HEAD"])):
-        try:
-            out = subprocess.run(cmd, cwd=root, capture_output=True, text=True, timeout=10)
-        except (OSError, subprocess.TimeoutExpired):
-            continue
-        if out.returncode == 0 and out.stdout.strip() and out.stdout.strip() != "HEAD":
-            meta[key] = out.stdout.strip()
-    if "commit" not in meta and os.environ.get("GITHUB_SHA"):
-        meta["commit"] = os.environ["GITHUB_SHA"]
-    if "branch" not in meta and (os.environ.get("GITHUB_HEAD_REF") or os.environ.get("GITHUB_REF_NAME")):
-        meta["branch"] = os.environ.get("GITHUB_HEAD_REF") or os.environ["GITHUB_REF_NAME"]
-    return meta
+    """commit and branch of the checkout at ``root`` (as ``measure gate`` finds them), where known."""
+    from .gate.vcs import current_branch, current_commit
+    meta = {"commit": current_commit(root) or "", "branch": current_branch(root)}
+    return {k: v for k, v in meta.items() if v}
 
 
 def pytest_addoption(parser) -> None:

@@ -99,7 +99,8 @@ def to_pyperf(m: Measurement, metric: str = "instructions"):
     unit, scale = ("second", 1e-9) if metric.endswith("_ns") else ("integer", 1)
     benches = []
     for r in m.inputs:
-        if not any(s.status is Status.OK and getattr(s, metric) is not None for s in r.samples):
+        ok = [s for s in r.samples if s.status is Status.OK and getattr(s, metric) is not None]
+        if not ok:
             continue
         name = f"{m.program}.{m.entry}[{r.name or r.index}]"
         meta = {"name": name, "unit": unit, "python_version": m.platform.python_version,
@@ -108,7 +109,6 @@ def to_pyperf(m: Measurement, metric: str = "instructions"):
                 "description": f"measure {metric}, backend {m.platform.backend}"}
         if m.started:
             meta["date"] = m.started
-        ok = [s for s in r.samples if s.status is Status.OK and getattr(s, metric) is not None]
         # duration: the call's own wall time under the backend (without it pyperf takes an instruction
         # count for seconds and prints a total of days)
         runs = [pyperf.Run([getattr(s, metric) * scale if unit == "second" else int(getattr(s, metric))],

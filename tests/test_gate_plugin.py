@@ -36,7 +36,8 @@ TEST_FILE = textwrap.dedent('''
 
 def pytest_run(project, *args):
     env = dict(os.environ)
-    env.pop("PYTEST_ADDOPTS", None)
+    for name in ("PYTEST_ADDOPTS", "GITHUB_SHA", "GITHUB_HEAD_REF", "GITHUB_REF_NAME"):  # git's, in the tests
+        env.pop(name, None)
     return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", *args],
                           cwd=project, capture_output=True, text=True, timeout=600, env=env)
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 from typing import Dict, Optional
 
 from ..errors import ConfigError
+from .vcs import current_branch, current_commit
 
 
 def parse_fraction(text: str) -> float:
@@ -40,23 +40,6 @@ def parse_named_fraction(text: str):
     if not sep or not name:
         raise argparse.ArgumentTypeError(f"{text!r}: write NAME=PERCENT, e.g. 'corpus.pct_1=2%'")
     return name, parse_fraction(value)
-
-
-def _git(*args: str) -> Optional[str]:
-    try:
-        out = subprocess.run(["git", *args], capture_output=True, text=True, timeout=10)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return out.stdout.strip() or None if out.returncode == 0 else None
-
-
-def current_commit() -> Optional[str]:
-    return os.environ.get("GITHUB_SHA") or _git("rev-parse", "HEAD")
-
-
-def current_branch() -> str:
-    return (os.environ.get("GITHUB_HEAD_REF") or os.environ.get("GITHUB_REF_NAME")
-            or _git("rev-parse", "--abbrev-ref", "HEAD") or "")
 
 
 def _policy(args):
