@@ -11,7 +11,7 @@ import argparse
 import json
 import os
 import sys
-from typing import Dict, Optional
+from typing import Dict
 
 from ..errors import ConfigError
 from .vcs import current_branch, current_commit
