@@ -78,6 +78,12 @@ class Input:
 Checker = Callable[[Any, Any], bool]
 
 
+def budget_needs_counts(backend: str) -> str:
+    """Why an instruction budget cannot go with ``backend``, and the way out."""
+    return (f"budget counts instructions, and the {backend} backend counts none: choose backend='valgrind' or "
+            "'perf', or leave budget out and rely on timeout")
+
+
 @dataclass(frozen=True)
 class Config:
     """How to measure.
@@ -147,8 +153,7 @@ class Config:
                                         or self.budget < 1):
             raise ConfigError(f"budget must be a positive number of instructions or None, got {self.budget!r}")
         if self.budget is not None and self.backend == "time":
-            raise ConfigError("budget counts instructions, and the time backend counts none: choose "
-                              "backend='valgrind' or 'perf', or leave budget out and rely on timeout")
+            raise ConfigError(budget_needs_counts("time"))
         if self.isolation not in ("best-effort", "strict"):
             raise ConfigError(f"isolation must be 'best-effort' or 'strict', got {self.isolation!r}")
 

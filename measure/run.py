@@ -8,7 +8,7 @@ from typing import Any, Iterable, List, Optional, Sequence, Union
 
 from .backends import Backend, select_backend
 from .errors import ConfigError
-from .model import Config, Input, InputResult, Measurement, Program, Sample, Status
+from .model import Config, Input, InputResult, Measurement, Program, Sample, Status, budget_needs_counts
 from .platform import platform_key, resolve_interpreter
 from .sandbox import wire
 from .sandbox.policy import facts, plan_isolation
@@ -86,8 +86,7 @@ def measure(program: Program, inputs: Iterable[InputLike], config: Optional[Conf
     else:
         backend.check()
     if config.budget is not None and backend.min_rate is None:
-        raise ConfigError(f"budget counts instructions, and the {backend.name!r} backend counts none: choose "
-                          "backend='valgrind' or 'perf', or leave budget out and rely on timeout")
+        raise ConfigError(budget_needs_counts(backend.name))
     if config.functions and backend.name != "valgrind":
         raise ConfigError(f"functions=True needs the valgrind backend, and {backend.name!r} was chosen: "
                           "pass backend='valgrind' (--backend valgrind)")
