@@ -26,7 +26,7 @@ EXTRA_OF = {"statsmodels": "calibrate", "pandas": "pandas", "matplotlib": "plot"
 
 def install_hint(package: str) -> str:
     """The command that installs ``package``'s extra."""
-    return f"pip install 'measure[{EXTRA_OF.get(package, 'all')}]'"
+    return f"pip install 'measure-engine[{EXTRA_OF.get(package, 'all')}]'"
 
 
 def require(module: str, what: str) -> ModuleType:
@@ -37,4 +37,4 @@ def require(module: str, what: str) -> ModuleType:
     except ImportError as exc:
         top = module.split(".")[0]
         raise MissingExtra(f"{what} needs the optional package {top!r}, which is not installed here ({exc}). "
-                           f"Remedy: {install_hint(top)} (or 'measure[all]')") from None
+                           f"Remedy: {install_hint(top)} (or 'measure-engine[all]')") from None
