@@ -29,7 +29,7 @@ import numpy as np
 from measure import Config, measure
 from measure.backends.valgrind import ValgrindBackend
 from measure.calibration.bytecodes import count_suite
-from measure.calibration.errors import CalibrationError
+from measure.errors import CalibrationError
 from measure.calibration.model import FunctionModel, IPBModel, trim_functions
 from measure.calibration.profile import load
 from measure.calibration.programs import CalibrationProgram, as_program
@@ -38,7 +38,7 @@ from measure.harness.enamel import PROBLEMSET, generate_tests, load_problems
 from measure.harness.problems import load_samples
 from measure.model import Status
 from measure.platform import platform_key, resolve_interpreter
-from measure.sandbox import wire
+from measure import wire
 
 DATA = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "enamel")
 CORPORA = {"canonical": "humaneval-canonical.json", "references": "enamel-references.json"}

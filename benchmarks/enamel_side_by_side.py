@@ -281,7 +281,7 @@ def cmd_determinism(args) -> int:
 
 
 def canonical_hash(value: Any) -> str:
-    from measure.sandbox import wire
+    from measure import wire
     return hashlib.sha256(json.dumps(wire.encode_value(value, allow_pickle=True), sort_keys=True).encode()).hexdigest()
 
 
@@ -292,7 +292,7 @@ def cmd_inputs(args) -> int:
     if args.enamel_src:
         sys.path.insert(0, os.path.abspath(args.enamel_src))
     from measure.harness.enamel import PROBLEMSET, generate_tests, load_problems
-    from measure.sandbox import wire
+    from measure import wire
     out = Path(args.out)
     with open(out / "enamel" / "tests~tests.pkl", "rb") as f:
         en_tests, _ = pickle.load(f)

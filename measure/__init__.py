@@ -4,8 +4,7 @@ One call, :func:`measure`, runs a program's entry point on a list of inputs in a
 worker and counts the instructions of each call (``perf`` hardware counters, ``valgrind``, or
 ``time`` as a noisy fallback). See README.md and docs/
 """
-__version__ = "0.1.0"
-
+from ._version import __version__
 from .errors import (BackendUnavailable, ConfigError, InputFileError, InterpreterError,  # noqa: E402
                      MeasureError, PerfError, PMUUnavailable, SandboxError)
 from .model import (Config, CountSummary, Input, InputResult, Measurement, PlatformKey,  # noqa: E402

@@ -12,11 +12,10 @@ import sys
 from pathlib import Path
 from typing import List, Optional, Sequence
 
-from . import __version__
-from .errors import InputFileError, MeasureError
+from ._version import __version__
+from .errors import MeasureError
 from .extras import require
-from .jsonfile import read_json
-from .model import Config, Input, Measurement, Program, Status
+from .model import Config, Measurement, Program, Status, load_inputs
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kKmMgGtT]?)(i?[bB])?\s*$")
 
@@ -28,21 +27,6 @@ def parse_size(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a size: write e.g. 512M, 2G or a number of bytes")
     mult = 1024 ** " KMGT".index((m.group(2) or " ").upper())
     return int(float(m.group(1)) * mult)
-
-
-def load_inputs(path: str, expected_path: Optional[str]) -> List[Input]:
-    """INPUTS.json: a JSON list of argument lists; EXPECTED.json: a list of outputs of the same length."""
-    data = read_json(path, "inputs file")
-    if not isinstance(data, list) or not all(isinstance(a, list) for a in data):
-        raise InputFileError(f"{path!r} must be a JSON list of argument lists, e.g. [[1, 2], [3, 4]] for two "
-                             "calls f(1, 2) and f(3, 4)")
-    if expected_path is None:
-        return [Input(tuple(a)) for a in data]
-    exp = read_json(expected_path, "expected-outputs file")
-    if not isinstance(exp, list) or len(exp) != len(data):
-        raise InputFileError(f"{expected_path!r} must be a JSON list with one expected output per input "
-                             f"({len(data)} inputs)")
-    return [Input(tuple(a), e) for a, e in zip(data, exp)]
 
 
 def _fmt_count(v: Optional[float]) -> str:
@@ -77,7 +61,7 @@ def render(m: Measurement) -> str:
 
 
 def _cmd_run(args) -> int:
-    from .results import export_pyperf, save
+    from .results import export_pyperf
     from .run import measure
     program = Program.from_file(args.source, args.entry)
     inputs = load_inputs(args.inputs, args.expected)
@@ -88,7 +72,7 @@ def _cmd_run(args) -> int:
         require("pyperf", "the pyperf export (--pyperf)")
     m = measure(program, inputs, config)
     if args.out:
-        save(m, args.out)
+        m.save(args.out)
     if args.pyperf:
         export_pyperf(m, args.pyperf)
     print(m.to_json() if args.json else render(m))

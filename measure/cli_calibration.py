@@ -135,16 +135,16 @@ def _cmd_calibrate(args) -> int:
 
 
 def _cmd_normalize(args) -> int:
-    from .results import load as load_results
+    from .model import Measurement
     from .calibration import profile as prof
     from .calibration.normalize import normalize_all
-    ms = [load_results(r) for r in args.results]
+    ms = [Measurement.load(r) for r in args.results]
     profiles = [prof.load(p) for p in args.profile or []]
     bytecodes = functions = None
     if args.source:
         if len(ms) != 1:
             raise InputFileError("--source counts the bytecodes of one program: give one RESULTS file with it")
-        from .cli import load_inputs
+        from .model import load_inputs
         from .model import Program
         from .calibration.bytecodes import count_program
         if not args.inputs:
@@ -158,7 +158,7 @@ def _cmd_normalize(args) -> int:
             functions = functions_of(program, inputs, python=args.python)
     keys = {m.platform.label() for m in ms}
     if len(keys) > 1 and not profiles:
-        from .calibration.errors import MissingProfile
+        from .errors import MissingProfile
         from .calibration.normalize import missing_profile_message
         raise MissingProfile(f"these results come from {len(keys)} platforms ({', '.join(sorted(keys))}) and no "
                              "profile was given. " + missing_profile_message(ms[0].platform))

@@ -109,3 +109,30 @@ def perf_error(err: int, what: str = "perf_event_open") -> PerfError:
 
 class MissingExtra(MeasureError, ImportError):
     """An optional package that one application needs is not installed (see measure.extras)."""
+
+
+class PlatformMismatch(MeasureError):
+    """Counts taken on platforms that count differently (:meth:`measure.PlatformKey.differences`)
+    were compared without a calibration profile for each: the message names every field that
+    differs and the remedy (measure both on one platform, or calibrate each)."""
+
+
+class HistoryError(MeasureError):
+    """The history database cannot be opened or used (not a measure history, newer schema, locked)."""
+
+
+class ReferenceFailed(MeasureError):
+    """A reference solution does not pass its own problem: the problem cannot be scored."""
+
+
+class CalibrationError(MeasureError):
+    """A calibration cannot be made or used: a failed suite run, an incompatible profile, no profile."""
+
+
+class ProfileError(CalibrationError, InputFileError):
+    """A profile file is malformed, or was made by another engine version, suite version or backend."""
+
+
+class MissingProfile(PlatformMismatch, CalibrationError):
+    """Results from different platforms were normalised or compared without a calibration profile
+    for each: a :class:`PlatformMismatch`, raised by the calibration layer."""

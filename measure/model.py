@@ -6,12 +6,15 @@ Records are dataclasses; a :class:`Measurement` round-trips through a versioned 
 from __future__ import annotations
 
 import enum
+import json
 import statistics
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
+from . import results, wire
 from .errors import ConfigError, InputFileError
+from .jsonfile import check_schema, read_json, write_json_atomic
 
 SCHEMA_VERSION = 1
 _MISSING = object()
@@ -82,6 +85,22 @@ def budget_needs_counts(backend: str) -> str:
     """Why an instruction budget cannot go with ``backend``, and the way out."""
     return (f"budget counts instructions, and the {backend} backend counts none: choose backend='valgrind' or "
             "'perf', or leave budget out and rely on timeout")
+
+
+def load_inputs(path: str, expected_path: Optional[str]) -> List[Input]:
+    """The inputs of the CLI's ``--inputs INPUTS.json [--expected EXPECTED.json]``: INPUTS.json a JSON list
+    of argument lists, EXPECTED.json a list of outputs of the same length. Raises InputFileError naming the fix."""
+    data = read_json(path, "inputs file")
+    if not isinstance(data, list) or not all(isinstance(a, list) for a in data):
+        raise InputFileError(f"{path!r} must be a JSON list of argument lists, e.g. [[1, 2], [3, 4]] for two "
+                             "calls f(1, 2) and f(3, 4)")
+    if expected_path is None:
+        return [Input(tuple(a)) for a in data]
+    exp = read_json(expected_path, "expected-outputs file")
+    if not isinstance(exp, list) or len(exp) != len(data):
+        raise InputFileError(f"{expected_path!r} must be a JSON list with one expected output per input "
+                             f"({len(data)} inputs)")
+    return [Input(tuple(a), e) for a, e in zip(data, exp)]
 
 
 @dataclass(frozen=True)
@@ -320,27 +339,72 @@ class Measurement:
     def ok(self) -> bool:
         return self.setup.status is Status.OK and all(r.status is Status.OK for r in self.inputs)
 
+    def to_dict(self) -> Dict[str, Any]:
+        """The versioned JSON document (schema ``measure/schema/measurement-1.json``)."""
+        return {
+            "schema": "measure/measurement", "version": SCHEMA_VERSION,
+            "program": self.program, "entry": self.entry, "started": self.started, "elapsed_s": self.elapsed_s,
+            "warnings": list(self.warnings), "isolation": dict(self.isolation), "config": self.config,
+            "platform": asdict(self.platform), "setup": self.setup.to_dict(),
+            "inputs": [{"index": r.index, "name": r.name, "status": r.status.value, "message": r.message,
+                        "output": _encoded_or_repr(r.output), "instructions": _summary(r.instructions),
+                        "samples": [s.to_dict() for s in r.samples]} for r in self.inputs],
+        }
+
     def to_json(self, indent: Optional[int] = 2) -> str:
-        """The versioned JSON document (see measure/schema/measurement-1.json)."""
-        from .results import to_json
-        return to_json(self, indent)
+        """The versioned JSON document as text."""
+        return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
+
+    @classmethod
+    def from_dict(cls, doc: Any, source: str = "<document>") -> "Measurement":
+        """Validate against the schema and rebuild the Measurement. Raises InputFileError naming the field."""
+        check_schema(doc, f"measurement-{SCHEMA_VERSION}",
+                     f"{source} is not a measure Measurement (version {SCHEMA_VERSION})",
+                     "Produce it with `measure run --json` or Measurement export.")
+        inputs = tuple(
+            InputResult(index=r["index"], name=r.get("name"), status=Status(r["status"]),
+                        samples=tuple(Sample.from_dict(s) for s in r["samples"]),
+                        output=wire.decode_value(r.get("output")), message=r.get("message", ""))
+            for r in doc["inputs"])
+        return cls(program=doc["program"], entry=doc["entry"], platform=PlatformKey(**doc["platform"]),
+                   config=doc["config"], setup=Sample.from_dict(doc["setup"]), inputs=inputs,
+                   warnings=tuple(doc.get("warnings", ())), isolation=dict(doc.get("isolation", {})),
+                   started=doc.get("started", ""), elapsed_s=doc.get("elapsed_s", 0.0))
 
     @classmethod
     def from_json(cls, text: str) -> "Measurement":
-        import json
-        from .results import from_dict
         try:
             doc = json.loads(text)
         except ValueError as exc:
             raise InputFileError(f"not valid JSON: {exc}") from None
-        return from_dict(doc)
+        return cls.from_dict(doc)
+
+    @classmethod
+    def load(cls, path: "str | Path") -> "Measurement":
+        """Read a file written by :meth:`save` (or ``measure run --json``)."""
+        return cls.from_dict(read_json(path, "measurement file"), repr(str(path)))
+
+    def save(self, path: "str | Path") -> None:
+        """Write atomically (a temporary file renamed over the target): a crash never leaves half a file."""
+        write_json_atomic(path, self.to_json())
 
     def to_dataframe(self):
-        """One row per counted call (pandas DataFrame)."""
-        from .results import to_dataframe
-        return to_dataframe(self)
+        """One row per counted call (pandas DataFrame; the ``pandas`` extra)."""
+        return results.to_dataframe(self)
 
     def to_pyperf(self, metric: str = "instructions"):
-        """A pyperf.BenchmarkSuite (dump it with ``.dump(path)``; ``python -m pyperf stats`` reads it)."""
-        from .results import to_pyperf
-        return to_pyperf(self, metric)
+        """A pyperf.BenchmarkSuite (dump it with ``.dump(path)``; ``python -m pyperf stats`` reads it;
+        the ``pyperf`` extra)."""
+        return results.to_pyperf(self, metric)
+
+
+def _summary(s: Optional[CountSummary]):
+    return None if s is None else {"median": s.median, "min": s.min, "max": s.max, "values": list(s.values)}
+
+
+def _encoded_or_repr(x: Any) -> Any:
+    """A call's output as the lossless value encoding, or its repr where it has none."""
+    try:
+        return wire.encode_value(x)
+    except wire.WireError:
+        return repr(x)

@@ -6,6 +6,7 @@ Everything returns plain dataclasses; every errno becomes a typed exception from
 from __future__ import annotations
 
 import errno as _errno
+import glob
 import os
 from dataclasses import dataclass, field
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
@@ -21,6 +22,17 @@ except ImportError as exc:  # a source tree imported without its build (python r
 from .errors import MeasureError, SandboxError, perf_error
 
 ffi, lib = _native.ffi, _native.lib
+
+
+def workerlib_path() -> str:
+    """The worker's Python-free shared object (built as ``measure._workerlib``): the fork server,
+    the region markers and the known-count loop, loaded by the worker with ctypes from any CPython."""
+    package = os.path.dirname(os.path.abspath(__file__))
+    found = sorted(glob.glob(os.path.join(package, "_workerlib*.so")))
+    if not found:
+        raise MeasureError(f"measure/_workerlib*.so is missing from {package}: the package was not built. "
+                           "Reinstall with `pip install .`.")
+    return found[0]
 
 # (type, config) of the events measure knows, perf(1) names. PERF_TYPE_HARDWARE = 0, _SOFTWARE = 1.
 EVENTS: Dict[str, Tuple[int, int]] = {

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Dict, Optional, Tuple
 
-from . import __version__
+from ._version import __version__
 from .errors import InterpreterError
 from .model import PlatformKey
 

@@ -129,8 +129,7 @@ def pytest_configure(config) -> None:
         path = runs[-1]
     if path:
         from .errors import MeasureError
-        from .gate.cli import parse_fraction
-        from .gate.compare import GatePolicy
+        from .gate.compare import GatePolicy, parse_fraction
         from .gate.resultset import load_results
         try:
             state.policy = GatePolicy(tolerance=parse_fraction(config.getoption("measure_tolerance")),

@@ -1,76 +1,17 @@
-"""A Measurement as a versioned JSON document, a pandas DataFrame, or a pyperf benchmark suite."""
+"""A Measurement as a pandas DataFrame or a pyperf benchmark suite (its JSON document is
+:meth:`measure.Measurement.to_json`). Below the data model: these read a Measurement's fields and
+import nothing of it, so that the model's ``to_dataframe``/``to_pyperf`` are one-way calls."""
 from __future__ import annotations
 
-import json
 import socket
-from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Dict, Union
+from typing import TYPE_CHECKING, Union
 
 from .errors import InputFileError
 from .extras import require
-from .jsonfile import check_schema, packaged_schema, read_json, write_json_atomic
-from .model import SCHEMA_VERSION, CountSummary, InputResult, Measurement, PlatformKey, Sample, Status
-from .sandbox import wire
 
-
-def schema() -> Dict[str, Any]:
-    return packaged_schema(f"measurement-{SCHEMA_VERSION}")
-
-
-def _summary(s: CountSummary | None):
-    return None if s is None else {"median": s.median, "min": s.min, "max": s.max, "values": list(s.values)}
-
-
-def to_dict(m: Measurement) -> Dict[str, Any]:
-    """The versioned JSON document (schema ``measure/schema/measurement-1.json``)."""
-    return {
-        "schema": "measure/measurement", "version": SCHEMA_VERSION,
-        "program": m.program, "entry": m.entry, "started": m.started, "elapsed_s": m.elapsed_s,
-        "warnings": list(m.warnings), "isolation": dict(m.isolation), "config": m.config, "platform": asdict(m.platform),
-        "setup": m.setup.to_dict(),
-        "inputs": [{"index": r.index, "name": r.name, "status": r.status.value, "message": r.message,
-                    "output": wire.encode_value(r.output) if _plain(r.output) else repr(r.output),
-                    "instructions": _summary(r.instructions),
-                    "samples": [s.to_dict() for s in r.samples]} for r in m.inputs],
-    }
-
-
-def _plain(x: Any) -> bool:
-    try:
-        wire.encode_value(x)
-        return True
-    except wire.WireError:
-        return False
-
-
-def to_json(m: Measurement, indent: int | None = 2) -> str:
-    return json.dumps(to_dict(m), indent=indent, allow_nan=False)
-
-
-def from_dict(doc: Any, source: str = "<document>") -> Measurement:
-    """Validate against the schema and rebuild the Measurement. Raises InputFileError naming the field."""
-    check_schema(doc, f"measurement-{SCHEMA_VERSION}", f"{source} is not a measure Measurement (version {SCHEMA_VERSION})",
-                 "Produce it with `measure run --json` or Measurement export.")
-    inputs = tuple(
-        InputResult(index=r["index"], name=r.get("name"), status=Status(r["status"]),
-                    samples=tuple(Sample.from_dict(s) for s in r["samples"]),
-                    output=wire.decode_value(r.get("output")), message=r.get("message", ""))
-        for r in doc["inputs"])
-    return Measurement(program=doc["program"], entry=doc["entry"], platform=PlatformKey(**doc["platform"]),
-                       config=doc["config"], setup=Sample.from_dict(doc["setup"]), inputs=inputs,
-                       warnings=tuple(doc.get("warnings", ())), isolation=dict(doc.get("isolation", {})),
-                       started=doc.get("started", ""),
-                       elapsed_s=doc.get("elapsed_s", 0.0))
-
-
-def load(path: Union[str, Path]) -> Measurement:
-    return from_dict(read_json(path, "measurement file"), repr(str(path)))
-
-
-def save(m: Measurement, path: Union[str, Path]) -> None:
-    """Write atomically (a temporary file renamed over the target): a crash never leaves half a file."""
-    write_json_atomic(path, to_json(m))
+if TYPE_CHECKING:
+    from .model import Measurement
 
 
 def to_dataframe(m: Measurement):
@@ -99,7 +40,7 @@ def to_pyperf(m: Measurement, metric: str = "instructions"):
     unit, scale = ("second", 1e-9) if metric.endswith("_ns") else ("integer", 1)
     benches = []
     for r in m.inputs:
-        ok = [s for s in r.samples if s.status is Status.OK and getattr(s, metric) is not None]
+        ok = [s for s in r.samples if s.status.value == "ok" and getattr(s, metric) is not None]
         if not ok:
             continue
         name = f"{m.program}.{m.entry}[{r.name or r.index}]"

@@ -10,9 +10,10 @@ from .backends import Backend, select_backend
 from .errors import ConfigError
 from .model import Config, Input, InputResult, Measurement, Program, Sample, Status, budget_needs_counts
 from .platform import platform_key, resolve_interpreter
-from .sandbox import wire
+from . import wire
 from .sandbox.policy import facts, plan_isolation
 from .sandbox.session import Job, Record, run_job
+from .sandbox.files import worker_hash  # noqa: F401  (core API: what caches of counts key on)
 
 InputLike = Union[Input, Sequence[Any]]
 

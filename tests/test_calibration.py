@@ -22,7 +22,7 @@ from measure import __version__
 from measure.calibration import programs as P
 from measure.calibration.calibrate import check_against_reference, make_profile
 from measure.calibration.collect import Collection, ProgramCounts, collect
-from measure.calibration.errors import CalibrationError, MissingProfile, ProfileError
+from measure.errors import CalibrationError, MissingProfile, ProfileError
 from measure.calibration.model import (FunctionModel, IPBModel, bootstrap_factor, fit_functions, fit_ipb, fit_mixedlm,
                                        fit_ols, fit_platform, fit_rlm, lopo)
 from measure.calibration.normalize import normalize, normalize_all, reference_ratio
@@ -435,29 +435,26 @@ def cli(*args, cwd=None):
 
 
 def test_cli_normalize_across_platforms_without_a_profile_exits_2_naming_it(tmp_path):
-    from measure.results import save as save_results
-    save_results(measurement(KEY_A, [100]), tmp_path / "a.json")
-    save_results(measurement(KEY_B, [90]), tmp_path / "b.json")
+    measurement(KEY_A, [100]).save(tmp_path / "a.json")
+    measurement(KEY_B, [90]).save(tmp_path / "b.json")
     out = cli("normalize", str(tmp_path / "a.json"), str(tmp_path / "b.json"))
     assert out.returncode == 2
     assert "no calibration profile for platform" in out.stderr and "measure calibrate" in out.stderr
 
 
 def test_cli_normalize_prints_reference_units_with_a_profile(tmp_path):
-    from measure.results import save as save_results
     p = make_profile(collection(KEY_B, {k: v * 0.9 for k, v in REF_COUNTS.items()}), ref_profile())
     save(p, tmp_path / "p.json")
-    save_results(measurement(KEY_B, [900_000]), tmp_path / "b.json")
+    measurement(KEY_B, [900_000]).save(tmp_path / "b.json")
     out = cli("normalize", str(tmp_path / "b.json"), "--profile", str(tmp_path / "p.json"), "--json")
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["results"][0]["inputs"][0]["value"] == pytest.approx(1_000_000)
 
 
 def test_cli_normalize_uses_the_function_model_for_results_recorded_with_functions(tmp_path):
-    from measure.results import save as save_results
     save(function_profile(), tmp_path / "p.json")
     r, t, f = mixed_program({"eval": 0.1, "list_contains": 0.9})
-    save_results(measurement_with_functions(t, f), tmp_path / "b.json")
+    measurement_with_functions(t, f).save(tmp_path / "b.json")
     out = cli("normalize", str(tmp_path / "b.json"), "--profile", str(tmp_path / "p.json"), "--json")
     assert out.returncode == 0, out.stderr
     doc = json.loads(out.stdout)["results"][0]

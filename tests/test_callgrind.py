@@ -5,11 +5,10 @@ import sys
 
 import pytest
 
-from measure import Config, Program, measure
+from measure import Config, Measurement, Program, measure
 from measure.backends.callgrind import function_key, parse
 from measure.backends.timer import TimeBackend
 from measure.errors import ConfigError
-from measure.results import load, save
 
 # A dump in callgrind's format, written for these tests: compressed names, a call whose inclusive
 # cost line must not count as the caller's own, a sub-position line, and code without a symbol.
@@ -96,7 +95,7 @@ def test_functions_need_the_valgrind_backend():
 
 def test_recorded_functions_survive_a_results_file(valgrind, tmp_path):
     m = measure(SCAN, [[4]], Config(backend="valgrind", repeat=1, functions=True))
-    save(m, tmp_path / "r.json")
-    back = load(tmp_path / "r.json")
+    m.save(tmp_path / "r.json")
+    back = Measurement.load(tmp_path / "r.json")
     assert back.inputs[0].samples[0].functions == m.inputs[0].samples[0].functions
     assert back.config["functions"] is True

@@ -12,7 +12,8 @@ import pytest
 from measure.cli import main
 from measure.errors import ConfigError, InputFileError
 from measure.gate import expectations as ex
-from measure.gate.compare import GatePolicy, PlatformMismatch, check_platforms, compare_sets
+from measure.errors import PlatformMismatch
+from measure.gate.compare import GatePolicy, check_platforms, compare_sets
 from measure.gate.report import render_junit, render_markdown, render_text, write_markdown
 from measure.gate.resultset import BenchResult, ResultSet, load_results, save_results
 from measure.model import PlatformKey

@@ -15,7 +15,8 @@ import pytest
 
 from measure.cli import main
 from measure.gate.changepoint import change_points
-from measure.gate.history import History, HistoryError
+from measure.errors import HistoryError
+from measure.gate.history import History
 from measure.gate.resultset import BenchResult, ResultSet, save_results
 from measure.model import PlatformKey
 

@@ -10,7 +10,8 @@ import pytest
 from measure.cli import main
 from measure.errors import InputFileError
 from measure.harness import coffe, evalperf
-from measure.harness.problems import ReferenceFailed, load_problem_set, load_samples, outputs_equal
+from measure.errors import ReferenceFailed
+from measure.harness.problems import load_problem_set, load_samples, outputs_equal
 from measure.scores.coffe import speedup
 from measure.scores.evalperf import cluster_levels, dps
 

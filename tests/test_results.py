@@ -9,7 +9,7 @@ import pytest
 
 from measure import Config, Input, Measurement, Program, Status, measure
 from measure.errors import InputFileError
-from measure.results import export_pyperf, load, save, to_dict
+from measure.results import export_pyperf
 
 
 @pytest.fixture(scope="module")
@@ -20,8 +20,8 @@ def m(counting_backend):
 
 
 def test_json_round_trip_keeps_everything(m, tmp_path):
-    save(m, tmp_path / "m.json")
-    back = load(tmp_path / "m.json")
+    m.save(tmp_path / "m.json")
+    back = Measurement.load(tmp_path / "m.json")
     assert back == m
     assert Measurement.from_json(m.to_json()) == m
 
@@ -38,7 +38,7 @@ def test_json_document_has_per_input_status_and_instruction_summary(m):
 
 
 def test_a_document_that_breaks_the_schema_is_refused_naming_the_field(m):
-    doc = to_dict(m)
+    doc = m.to_dict()
     doc["inputs"][0]["status"] = "fine"
     with pytest.raises(InputFileError, match="at inputs/0/status"):
         Measurement.from_json(json.dumps(doc))
@@ -46,10 +46,10 @@ def test_a_document_that_breaks_the_schema_is_refused_naming_the_field(m):
 
 def test_unreadable_and_non_json_files_are_input_file_errors(tmp_path):
     with pytest.raises(InputFileError, match="cannot read"):
-        load(tmp_path / "missing.json")
+        Measurement.load(tmp_path / "missing.json")
     (tmp_path / "bad.json").write_text("{")
     with pytest.raises(InputFileError, match="not valid JSON"):
-        load(tmp_path / "bad.json")
+        Measurement.load(tmp_path / "bad.json")
 
 
 def test_dataframe_has_one_row_per_counted_call(m):
@@ -85,8 +85,8 @@ def test_a_missing_optional_package_names_the_extra_that_installs_it(m, monkeypa
     from measure.errors import MissingExtra
     monkeypatch.setitem(sys.modules, "pyperf", None)  # as if it were not installed
     with pytest.raises(MissingExtra, match=r"pyperf export needs the optional package 'pyperf'.*"
-                                           r"pip install 'measure\[pyperf\]'"):
+                                           r"pip install 'measure-engine\[pyperf\]'"):
         m.to_pyperf()
     monkeypatch.setitem(sys.modules, "pandas", None)
-    with pytest.raises(MissingExtra, match=r"pip install 'measure\[pandas\]'"):
+    with pytest.raises(MissingExtra, match=r"pip install 'measure-engine\[pandas\]'"):
         m.to_dataframe()

@@ -6,7 +6,7 @@ import struct
 
 import pytest
 
-from measure.sandbox import wire
+from measure import wire
 
 
 @pytest.mark.parametrize("value", [

@@ -41,7 +41,7 @@ class SelfTest:
 
 
 def _spin_lib():
-    from ..sandbox.files import workerlib_path
+    from ..native import workerlib_path
     lib = ctypes.CDLL(workerlib_path())
     lib.mp_spin.argtypes = [ctypes.c_ulong]
     lib.mp_spin.restype = None
@@ -80,7 +80,7 @@ for tag, m in ((b"warm", 1), (b"a", n), (b"b", 2 * n)):  # the first ctypes call
 
 
 def _valgrind_self_test(backend: ValgrindBackend, python: str) -> SelfTest:
-    from ..sandbox.files import workerlib_path
+    from ..native import workerlib_path
     lib = _spin_lib()
     expected = lib.mp_spin_instructions_per_iteration() * SPIN_N
     with tempfile.TemporaryDirectory(prefix="measure-selftest-") as d:

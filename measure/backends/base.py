@@ -9,7 +9,7 @@ from .. import dispatch as _dispatch
 
 from ..native import Child
 from ..platform import Interpreter
-from ..sandbox.files import workerlib_path
+from ..native import workerlib_path
 
 
 @lru_cache(maxsize=None)

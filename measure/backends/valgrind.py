@@ -35,9 +35,8 @@ from typing import Dict, List, Optional
 from .. import dispatch
 from ..errors import ValgrindUnavailable, WorkerProtocolError
 from ..jsonfile import write_json_atomic
-from ..native import Child
+from ..native import Child, workerlib_path
 from ..platform import Interpreter, base_environment, default_cache_dir
-from ..sandbox.files import workerlib_path
 from .base import Backend, Counts, host_dispatch
 from .callgrind import parse
 

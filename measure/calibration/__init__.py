@@ -9,7 +9,7 @@ stats and scores, above run (it uses measure.run, measure.model, measure.platfor
 """
 from .calibrate import calibrate, make_profile, validate_profile
 from .collect import collect
-from .errors import CalibrationError, MissingProfile, ProfileError
+from ..errors import CalibrationError, MissingProfile, ProfileError
 from .model import fit_platform
 from .normalize import normalize, normalize_all, reference_ratio
 from .profile import REFERENCE_DESCRIPTION, Profile, load, reference_profile, save

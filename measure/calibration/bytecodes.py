@@ -19,7 +19,7 @@ from typing import Dict, List, Optional, Sequence
 
 from ..model import Config, Input, Program, Status
 from ..run import measure
-from .errors import CalibrationError
+from ..errors import CalibrationError
 from .programs import CalibrationProgram
 
 _TRACER = '''

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Callable, Dict, Optional, Sequence, Union
 
 from .collect import Collection, collect
-from .errors import CalibrationError, ProfileError
+from ..errors import CalibrationError, ProfileError
 from .model import Fit, fit_platform, mean_abs_log, rms_log
 from .profile import Profile, from_collection, identity_fit, reference_profile
 from .programs import CalibrationProgram, load_directory, select, suite

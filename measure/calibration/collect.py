@@ -16,7 +16,7 @@ from typing import Callable, Dict, List, Optional, Sequence
 from ..model import Config, Measurement, PlatformKey, Status
 from ..platform import base_environment, resolve_interpreter
 from ..run import measure
-from .errors import CalibrationError
+from ..errors import CalibrationError
 from .model import trim_functions
 from .programs import CalibrationProgram, as_program
 

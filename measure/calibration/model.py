@@ -31,7 +31,7 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .errors import CalibrationError
+from ..errors import CalibrationError
 from ..extras import require
 
 Counts = Mapping[str, float]

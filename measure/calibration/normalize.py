@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 from ..model import Measurement, PlatformKey, Status
-from .errors import CalibrationError, MissingProfile
+from ..errors import CalibrationError, MissingProfile
 from .model import FunctionModel, IPBModel
 from .profile import Profile
 

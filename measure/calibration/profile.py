@@ -19,11 +19,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Union
 
-from .. import __version__
+from .._version import __version__
 from ..jsonfile import check_schema, packaged_schema, read_json, write_json_atomic
 from ..model import PlatformKey
 from .collect import Collection, ProgramCounts
-from .errors import ProfileError
+from ..errors import ProfileError
 from .programs import SUITE_VERSION
 
 SCHEMA_VERSION = 1

@@ -16,7 +16,7 @@ from typing import Dict, List, Mapping, Optional
 
 import numpy as np
 
-from .errors import CalibrationError
+from ..errors import CalibrationError
 
 #: Acceptance thresholds (docs/calibration.md). Errors are |relative| errors of
 #: held-out counts normalised to the reference platform; lopo_median applies to the suite's

@@ -14,25 +14,8 @@ import sys
 from typing import Dict
 
 from ..errors import ConfigError
+from .compare import parse_fraction
 from .vcs import current_branch, current_commit
-
-
-def parse_fraction(text: str) -> float:
-    """'1%' or '1 %' -> 0.01; '0.01' -> 0.01. A bare number >= 1 is refused (ambiguous)."""
-    t = text.strip()
-    try:
-        if t.endswith("%"):
-            v = float(t[:-1]) / 100
-        else:
-            v = float(t)
-            if v >= 1:
-                raise argparse.ArgumentTypeError(f"{text!r}: write a percentage with '%' (e.g. 2%) or a fraction "
-                                                 "below 1 (e.g. 0.02)")
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a percentage (2%) or a fraction (0.02)") from None
-    if not 0 <= v < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be between 0 % and 100 %")
-    return v
 
 
 def parse_named_fraction(text: str):

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Union
 
 
-from ..errors import InputFileError, MeasureError
+from ..errors import HistoryError, InputFileError
 from .resultset import ResultSet, now_utc
 
 SCHEMA_VERSION = 1
@@ -57,9 +57,6 @@ CREATE INDEX IF NOT EXISTS results_by_benchmark ON results (benchmark, run_id);
 CREATE INDEX IF NOT EXISTS runs_by_time ON runs (branch, time, id);
 """
 
-
-class HistoryError(MeasureError):
-    """The history database cannot be opened or used (not a measure history, newer schema, locked)."""
 
 
 def default_path() -> str:

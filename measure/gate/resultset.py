@@ -24,7 +24,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from ..errors import InputFileError
+from ..errors import InputFileError, PlatformMismatch
 from ..jsonfile import read_json, write_json_atomic
 from ..model import Measurement, PlatformKey, Status
 
@@ -154,8 +154,9 @@ def merge(sets: Sequence[ResultSet], what: str) -> ResultSet:
     benches: Dict[str, BenchResult] = dict(first.benchmarks)
     for s in sets[1:]:
         if not s.platform.comparable_to(first.platform):
-            raise InputFileError(f"the {what} files come from different platforms ({first.platform.label()} and "
-                                 f"{s.platform.label()}): give files measured under one PlatformKey per side")
+            raise PlatformMismatch(f"the {what} files come from platforms that count differently (they differ in "
+                                   f"{'; '.join(s.platform.differences(first.platform))}): give files measured "
+                                   "under one PlatformKey per side")
         for n, b in s.benchmarks.items():
             if n not in benches:
                 benches[n] = b
@@ -178,7 +179,6 @@ def from_document(doc: Any, source: str) -> ResultSet:
 
 
 def _from_document(doc: Any, source: str) -> ResultSet:
-    from ..results import from_dict
     if isinstance(doc, list):
         if not doc:
             raise InputFileError(f"{source} is an empty list: expected Measurement documents")
@@ -202,7 +202,7 @@ def _from_document(doc: Any, source: str) -> ResultSet:
         return ResultSet(platform, {n: BenchResult.from_dict(n, b, source) for n, b in benches.items()},
                          {str(k): str(v) for k, v in meta.items()} if isinstance(meta, dict) else {})
     if schema == "measure/measurement":
-        m = from_dict(doc, source)
+        m = Measurement.from_dict(doc, source)
         return ResultSet(m.platform, from_measurement(m), {"started": m.started})
     raise InputFileError(f"{source} has schema {schema!r} (version {version!r}): not a file measure can gate. "
                          "Give a file written by pytest --measure-save, `measure gate --save` or `measure run --json`.")

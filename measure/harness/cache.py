@@ -17,8 +17,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 from ..errors import ConfigError
 from ..model import Config, Measurement, PlatformKey, Status
 from ..jsonfile import write_json_atomic
-from ..results import from_dict, to_dict
-from ..sandbox.files import worker_hash
+from ..run import worker_hash
 
 
 def job_key(source: str, encoded_inputs: List[Any], config: Config, platform: PlatformKey) -> str:
@@ -64,7 +63,7 @@ class MeasurementCache:
         path = self._path(key)
         try:
             with open(path, encoding="utf-8") as f:
-                m = from_dict(json.load(f), key)
+                m = Measurement.from_dict(json.load(f), key)
         except FileNotFoundError:
             return None
         except Exception as exc:  # whatever is wrong with a cache entry, measuring again is the cure
@@ -84,7 +83,7 @@ class MeasurementCache:
         path = self._path(key)
         try:
             os.makedirs(os.path.dirname(path), exist_ok=True)
-            write_json_atomic(path, to_dict(m))
+            write_json_atomic(path, m.to_dict())
         except OSError as exc:
             self._unwritable.append(f"{path}: {exc.strerror}")
 

@@ -29,17 +29,16 @@ from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from ..backends import select_backend
-from ..errors import InputFileError, MeasureError
+from ..errors import InputFileError, MeasureError, ReferenceFailed
 from ..extras import install_hint
 from ..jsonfile import write_json_atomic
 from ..model import Status
 from ..platform import base_environment, resolve_interpreter
-from ..sandbox import wire
-from ..sandbox.files import HERE as SANDBOX_DIR  # wire.py, for the generator subprocess
+from .. import wire
 from ..scores import eff_at_k, pass_at_k
 from ..scores.enamel import ALPHA, HARDNESS, LevelOutcome, sample_score, time_limit
 from .cache import MeasurementCache, read_cached_tests
-from .problems import REFERENCE_TIMEOUT_S, ReferenceFailed, guarded, load_samples
+from .problems import REFERENCE_TIMEOUT_S, guarded, load_samples
 from .runner import Session, file_sha256, pending_samples, run_pending
 from .store import ResultStore
 
@@ -102,9 +101,10 @@ def load_problems(path: str) -> List[EnamelProblem]:
 
 
 _GENERATE = r"""
-import importlib, json, sys, time
-sys.path.insert(0, sys.argv[1])
-import wire
+import importlib, importlib.util, json, sys, time
+spec = importlib.util.spec_from_file_location("wire", sys.argv[1])  # stdlib-only; not the package
+wire = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(wire)
 datautils = importlib.import_module("enam.datautils")
 job = json.load(sys.stdin)
 out = {}
@@ -140,7 +140,7 @@ def generate_tests(problems: Sequence[EnamelProblem], cache_dir: Optional[str] =
         if cached is not None:
             return cached
     env = dict(base_environment(), PATH=os.environ.get("PATH", "/usr/bin:/bin"))
-    proc = subprocess.run([sys.executable, "-c", _GENERATE, SANDBOX_DIR], input=json.dumps(job), capture_output=True,
+    proc = subprocess.run([sys.executable, "-c", _GENERATE, wire.__file__], input=json.dumps(job), capture_output=True,
                           text=True, env=env)
     if proc.returncode != 0:
         raise MeasureError(f"generating ENAMEL's tests failed: {proc.stderr.strip()[-1500:]}"

@@ -23,18 +23,15 @@ import math
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-from ..errors import InputFileError, MeasureError
+from ..errors import InputFileError, ReferenceFailed
 from ..jsonfile import check_schema, read_json
 from ..model import Measurement, Status
-from ..sandbox import wire
+from .. import wire
 from ..platform import resolve_interpreter
 from .runner import Session
 
 REFERENCE_TIMEOUT_S = 600.0  # per call, under the backend (valgrind: 24-120x native)
 
-
-class ReferenceFailed(MeasureError):
-    """A reference solution does not pass its own problem: the problem cannot be scored."""
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tupl
 from ..backends import Backend
 from ..model import Config, Measurement, Program, Status
 from ..platform import platform_key, resolve_interpreter
-from ..sandbox import wire
+from .. import wire
 from ..stats import hodges_lehmann
 from .cache import MeasurementCache, job_key
 from .store import ResultStore

@@ -9,20 +9,13 @@ import shutil
 import tempfile
 from functools import lru_cache
 
+from .. import wire
+from ..native import workerlib_path
 from .cgroup import clean_stale_cgroups
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-PACKAGE = os.path.dirname(HERE)
-
-
-def workerlib_path() -> str:
-    """The worker's Python-free shared object (built as measure._workerlib)."""
-    found = sorted(glob.glob(os.path.join(PACKAGE, "_workerlib*.so")))
-    if not found:
-        from ..errors import MeasureError
-        raise MeasureError(f"measure/_workerlib*.so is missing from {PACKAGE}: the package was not built. "
-                           "Reinstall with `pip install .`.")
-    return found[0]
+# what runs in the measured process, besides the candidate: copied into its private directory
+WORKER_SOURCES = (os.path.join(HERE, "worker.py"), wire.__file__)
 
 
 LOCK = ".lock"
@@ -37,8 +30,8 @@ def install_worker(workdir: str) -> int:
     lock = os.open(os.path.join(workdir, LOCK), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
     fcntl.flock(lock, fcntl.LOCK_EX)
     os.chmod(workdir, 0o755)
-    for name in ("worker.py", "wire.py"):
-        shutil.copyfile(os.path.join(HERE, name), os.path.join(workdir, name))
+    for path in WORKER_SOURCES:
+        shutil.copyfile(path, os.path.join(workdir, os.path.basename(path)))
     shutil.copyfile(workerlib_path(), os.path.join(workdir, "workerlib.so"))
     for name in ("worker.py", "wire.py", "workerlib.so"):
         os.chmod(os.path.join(workdir, name), 0o644)
@@ -76,7 +69,7 @@ def worker_hash() -> str:
     """A digest of the code that runs in the measured process: counts depend on it, so caches of
     counts key on it (the engine version alone misses changes between releases)."""
     h = hashlib.sha256()
-    for path in (os.path.join(HERE, "worker.py"), os.path.join(HERE, "wire.py"), workerlib_path()):
+    for path in (*WORKER_SOURCES, workerlib_path()):
         with open(path, "rb") as f:
             h.update(f.read())
     return h.hexdigest()[:16]

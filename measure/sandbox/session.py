@@ -41,7 +41,7 @@ from ..errors import SandboxError, WorkerProtocolError
 from ..model import Config, Status
 from ..native import Child, SpawnSpec, kill_tree, spawn, wait
 from ..platform import Interpreter, base_environment
-from . import wire
+from .. import wire
 from .cgroup import PidsCgroup
 from .files import clean_stale, install_worker
 from .policy import INNER_DIR, Isolation, exposures, rlimits, run_ids
