@@ -81,16 +81,24 @@ def _default_out(p) -> str:
     return f"measure-profile-{k.backend}-{k.implementation}{k.python_version}-{k.python_build[:8]}.json"
 
 
+def _progress_line(msg: str) -> None:
+    """A phase of ``calibrate`` on stderr (above a progress bar, when one is drawn)."""
+    from tqdm import tqdm
+    tqdm.write(f"... {msg}", file=sys.stderr)
+    sys.stderr.flush()
+
+
 def _cmd_calibrate(args) -> int:
     from .calibration import profile as prof
     from .calibration.calibrate import calibrate, validate_profile
     t0 = time.time()
-    progress = None if args.json else (lambda msg: print(f"... {msg}", file=sys.stderr, flush=True))
+    progress = None if args.json else _progress_line
+    bar = not args.json and sys.stderr.isatty()        # progress bars with ETA while measuring
     reference = prof.load(args.reference) if args.reference else None
     programs = [x.strip() for x in args.programs.split(",") if x.strip()] if args.programs else None
     p = calibrate(python=args.python, backend=args.backend, reference=reference, as_reference=args.as_reference,
                   programs=programs, repeat=args.repeat, processes=args.processes, timeout=args.timeout,
-                  progress=progress)
+                  progress=progress, bar=bar)
     elapsed = time.time() - t0
     out = args.out or _default_out(p)
     v = None
@@ -98,7 +106,7 @@ def _cmd_calibrate(args) -> int:
         from dataclasses import replace
         from .calibration.calibrate import heldout_counts_section
         p = replace(p, validation={"heldout_counts": heldout_counts_section(args.heldout, args.python, args.timeout,
-                                                                              progress)})
+                                                                              progress, bar)})
     if args.validate:
         if p.is_reference:
             raise InputFileError("--validate compares a platform with the reference: drop --as-reference")
@@ -107,7 +115,7 @@ def _cmd_calibrate(args) -> int:
             raise InputFileError(f"no held-out programs at {heldout!r}: pass --heldout DIR (the repository's "
                                  "tests/calibration_heldout)")
         v, norm, refc, c = validate_profile(p, heldout, reference_python=args.reference_python, python=args.python,
-                                            timeout=args.timeout, progress=progress)
+                                            timeout=args.timeout, progress=progress, bar=bar)
         from dataclasses import replace
         vd = v.to_dict()
         vd["heldout"] = {n: {"count": pc.count, "bytecodes": pc.bytecodes, "functions": pc.functions,

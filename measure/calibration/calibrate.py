@@ -4,8 +4,10 @@ The steps are the functions below; ``measure calibrate`` (cli.py) strings them t
 """
 from __future__ import annotations
 
+import sys
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Dict, Optional, Sequence, Union
+from typing import Callable, Dict, Iterator, Optional, Sequence, Union
 
 from .collect import Collection, collect
 from ..errors import CalibrationError, ProfileError
@@ -15,6 +17,30 @@ from .programs import CalibrationProgram, load_directory, select, suite
 from .validate import validate
 
 Progress = Optional[Callable[[str], None]]
+
+
+@contextmanager
+def measurement_bar(total: int, desc: str, enabled: bool) -> Iterator[Optional[Callable[[], object]]]:
+    """A progress bar with ETA on stderr over ``total`` program measurements; yields its tick (None
+    when not ``enabled``)."""
+    if not enabled:
+        yield None
+        return
+    from tqdm import tqdm
+    bar = tqdm(total=total, desc=desc, unit="program", file=sys.stderr, leave=False, smoothing=0.1,
+               dynamic_ncols=True)
+    try:
+        yield bar.update
+    finally:
+        bar.close()
+
+
+def _collect(progs: Sequence[CalibrationProgram], *, desc: str, bar: bool, processes: Optional[int] = None,
+             backend: str = "valgrind", **kwargs) -> Collection:
+    """:func:`.collect.collect` with :func:`measurement_bar` around it."""
+    n = processes or (1 if backend != "time" else 5)
+    with measurement_bar(len(progs) * n, desc, bar) as tick:
+        return collect(progs, backend=backend, processes=processes, tick=tick, **kwargs)
 
 
 def cv_to_dict(cv) -> Dict:
@@ -73,14 +99,16 @@ def make_profile(c: Collection, reference: Optional[Profile], n_boot: int = 2000
 def calibrate(*, python: Optional[str] = None, backend: str = "valgrind", reference: Optional[Profile] = None,
               as_reference: bool = False, programs: Optional[Sequence[str]] = None,
               repeat: Optional[int] = None, processes: Optional[int] = None, timeout: float = 600.0,
-              progress: Progress = None) -> Profile:
+              progress: Progress = None, bar: bool = False) -> Profile:
     """Measure the suite (or the named programs) on (backend, python) and fit the platform's factor
     against ``reference`` (default: the shipped reference profile). ``as_reference`` makes a
-    reference profile instead (factor 1)."""
+    reference profile instead (factor 1). ``bar``: a progress bar with ETA on stderr while measuring."""
     progs = select(suite(), programs)
     ref = None if as_reference else (reference or reference_profile())
-    c = collect(progs, backend=backend, python=python, repeat=repeat, processes=processes, timeout=timeout,
-                progress=progress)
+    c = _collect(progs, desc="suite", bar=bar, backend=backend, python=python, repeat=repeat, processes=processes,
+                 timeout=timeout, progress=progress)
+    if progress and ref is not None:
+        progress("fitting the models (bootstrap, cross-validation)")
     return make_profile(c, ref)
 
 
@@ -94,20 +122,21 @@ def predict_reference_units(profile: Profile, count: float, bytecodes: Optional[
 
 def validate_profile(profile: Profile, heldout: Union[str, Path], *, reference_counts: Optional[Dict[str, float]] = None,
                      reference_python: Optional[str] = None, python: Optional[str] = None,
-                     timeout: float = 600.0, progress: Progress = None):
+                     timeout: float = 600.0, progress: Progress = None, bar: bool = False):
     """Measure the held-out programs in ``heldout`` on the profile's platform, normalise them, and
     compare them with the reference platform's counts: from ``reference_counts``, else the shipped
     reference profile's held-out counts (matched by program digest), else measured now on
     ``reference_python``. Returns (Validation, normalised counts, reference counts, collection)."""
     progs = load_directory(heldout)
     backend = profile.platform.backend
-    c = collect(progs, backend=backend, python=python, timeout=timeout, progress=progress)
+    c = _collect(progs, desc="held-out", bar=bar, backend=backend, python=python, timeout=timeout, progress=progress)
     if not profile.matches(c.platform):
         raise ProfileError(f"the profile is for {profile.platform.label()} but --python runs {c.platform.label()}: "
                            "validate a profile on the platform it was made on")
     if reference_counts is None:
         if reference_python is not None:
-            rc = collect(progs, backend="valgrind", python=reference_python, timeout=timeout, progress=progress)
+            rc = _collect(progs, desc="held-out (reference)", bar=bar, backend="valgrind", python=reference_python,
+                          timeout=timeout, progress=progress)
             reference_counts = {n: pc.count for n, pc in rc.programs.items() if pc.status == "ok"}
         else:
             reference_counts = stored_heldout_counts(progs)
@@ -137,9 +166,10 @@ def stored_heldout_counts(progs: Sequence[CalibrationProgram]) -> Dict[str, floa
 
 
 def heldout_counts_section(heldout: Union[str, Path], python: Optional[str], timeout: float = 600.0,
-                           progress: Progress = None) -> Dict[str, Dict]:
+                           progress: Progress = None, bar: bool = False) -> Dict[str, Dict]:
     """For a reference profile: the held-out programs' counts on the reference platform, by name, with
     their digests (a changed held-out program is then measured afresh, never compared with a stale count)."""
-    c = collect(load_directory(heldout), backend="valgrind", python=python, timeout=timeout, progress=progress)
+    c = _collect(load_directory(heldout), desc="held-out", bar=bar, backend="valgrind", python=python, timeout=timeout,
+                 progress=progress)
     return {n: {"count": pc.count, "digest": pc.digest, "bytecodes": pc.bytecodes}
             for n, pc in c.programs.items() if pc.status == "ok"}

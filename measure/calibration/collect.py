@@ -85,8 +85,11 @@ def importable(python: Optional[str], module: str) -> bool:
 
 def collect(programs: Sequence[CalibrationProgram], *, backend: str = "valgrind", python: Optional[str] = None,
             repeat: Optional[int] = None, processes: Optional[int] = None, timeout: float = 600.0,
-            count_bytecodes: bool = True, progress: Optional[Callable[[str], None]] = None) -> Collection:
-    """Measure ``programs`` on the platform (backend x interpreter). Raises CalibrationError when a
+            count_bytecodes: bool = True, progress: Optional[Callable[[str], None]] = None,
+            tick: Optional[Callable[[], object]] = None) -> Collection:
+    """Measure ``programs`` on the platform (backend x interpreter); ``progress`` hears each phase,
+    ``tick`` is called after each program's measurement (``processes`` x programs of them, fewer
+    for programs skipped for a missing module). Raises CalibrationError when a
     program fails (any status but ok) or the module body of the bundle fails; a program whose
     ``REQUIRES`` modules do not import is recorded as ``skipped`` with the reason."""
     if backend not in METRIC_OF_BACKEND:
@@ -116,6 +119,8 @@ def collect(programs: Sequence[CalibrationProgram], *, backend: str = "valgrind"
         for p in run_these:
             prog, inp = as_program(p)
             m = measure(prog, [inp], config)
+            if tick:
+                tick()
             r = m.inputs[0] if m.setup.status is Status.OK else None
             if r is None or r.status is not Status.OK:
                 status, message = (r.status, r.message) if r is not None else (m.setup.status, m.setup.message)

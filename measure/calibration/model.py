@@ -420,19 +420,78 @@ def _ridge(w: np.ndarray, y: np.ndarray, lam: float) -> Tuple[float, np.ndarray]
     return h0, (ws.T @ alpha) * m
 
 
-def _left_out(w: np.ndarray, y: np.ndarray, i: int, lam: Optional[float] = None) -> float:
-    """Program i's reference units per unit, predicted by a fit on the other programs (penalty
-    ``lam``, or chosen on the others by their own leave-one-out when None)."""
-    keep = np.arange(len(y)) != i
-    h0, coef = _ridge(w[keep], y[keep], _choose_lambda(w[keep], y[keep]) if lam is None else lam)
-    return _clip(h0 + w[i] @ coef, h0)
+def _kernel_loo(k: np.ndarray, y: np.ndarray, lambdas: np.ndarray) -> np.ndarray:
+    """Leave-one-out predictions of ``y`` by :func:`_ridge` with Gram matrix ``k`` (= ws ws^T), for
+    each penalty: [l, j] is y_j predicted by the fit on the others with penalty lambdas[l]
+    (unclipped), *as if* leaving j out left ``k`` among the others unchanged (see :func:`_loo`).
+    ``k`` may be a stack of Gram matrices (b, n, n); the result is then (b, L, n).
+
+    The fit on the others is h0_j + k[j, -j] (k[-j, -j] + lam I)^-1 (y[-j] - h0_j), h0_j the mean of
+    the others' y. For a fixed target z, kernel ridge without intercept predicts z_j from the others
+    as z_j - (G z)_j / G_jj with G = (k + lam I)^-1 (the hat-matrix identity e_j / (1 - H_jj): here
+    e = lam G z and 1 - H = lam G). That prediction is linear in z and ignores z_j, so with
+    z = y - h0_j 1 (h0_j constant within fold j) the fold's prediction is
+    y_j - ((G y)_j - h0_j (G 1)_j) / G_jj. h0 is the mean of y, not a fitted unpenalised intercept,
+    so no augmented design is needed; one eigendecomposition of k serves every penalty."""
+    n = len(y)
+    s, u = np.linalg.eigh(k)                                            # k = u diag(s) u^T
+    ut = np.swapaxes(u, -1, -2)
+    d = 1.0 / (s[..., None, :] + lambdas[:, None])                      # (..., L, n): eigenvalues of G
+    g_diag = d @ (ut * ut)                                              # G_jj
+    gy = (d * (ut @ y)[..., None, :]) @ ut                              # (G y)_j
+    g1 = (d * ut.sum(axis=-1)[..., None, :]) @ ut                       # (G 1)_j
+    h0 = (y.sum() - y) / (n - 1)
+    return y - (gy - h0 * g1) / g_diag
+
+
+def _loo(w: np.ndarray, y: np.ndarray, lambdas: Sequence[float]) -> np.ndarray:
+    """Leave-one-program-out predictions (reference units per unit, clipped as a prediction is):
+    [l, j] is program j predicted by ``_ridge(others, lambdas[l])`` (:func:`_ridge`), in closed form.
+
+    Leaving j out changes the fit's per-function scale m_f where j alone holds function f's largest
+    share and some other program runs f: such a program's fold gets its own Gram matrix, with m_f
+    the second largest share (a low-rank update of the common one). Where no other program runs f,
+    the column only touches k[j, j], which j's own prediction never uses."""
+    lambdas = np.asarray(lambdas, dtype=float)
+    n = len(y)
+    m = w.max(axis=0)
+    k = (w * m) @ (w * m).T
+    top = w.argmax(axis=0)
+    second = np.partition(w, n - 2, axis=0)[n - 2] if n > 2 else np.zeros_like(m)
+    moved = (second < m) & (second > 0)
+    own = np.unique(top[moved])
+    stack = [k]
+    for j in own:
+        c = moved & (top == j)
+        stack.append(k - (w[:, c] * (m[c] ** 2 - second[c] ** 2)) @ w[:, c].T)
+    pred = _kernel_loo(np.stack(stack), y, lambdas)
+    out = pred[0]
+    out[:, own] = pred[np.arange(1, len(own) + 1), :, own].T
+    h0 = (y.sum() - y) / (n - 1)
+    return np.clip(out, h0 / 4, 4 * h0)
+
+
+def _loo_cost(y: np.ndarray, pred: np.ndarray) -> np.ndarray:
+    """Each penalty's leave-one-out mean |log error| (rows of ``pred``, as :func:`_loo` returns)."""
+    return np.mean(np.abs(np.log(y[None, :] / pred)), axis=1)
 
 
 def _choose_lambda(w: np.ndarray, y: np.ndarray) -> float:
-    """The penalty with the lowest leave-one-out mean |log error|."""
-    def cost(lam: float) -> float:
-        return float(np.mean([abs(math.log(y[i] / _left_out(w, y, i, lam))) for i in range(len(y))]))
-    return min(FUNCTION_LAMBDAS, key=cost)
+    """The penalty (of :data:`FUNCTION_LAMBDAS`) with the lowest leave-one-out mean |log error|
+    (the first such on a tie)."""
+    return FUNCTION_LAMBDAS[int(np.argmin(_loo_cost(y, _loo(w, y, FUNCTION_LAMBDAS))))]
+
+
+def _nested_loo(w: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Each program's reference units per unit predicted by the fit on the others, its penalty
+    chosen by the others' own leave-one-out (:func:`_choose_lambda` without it)."""
+    n = len(y)
+    outer = _loo(w, y, FUNCTION_LAMBDAS)
+    out = np.empty(n)
+    for i in range(n):
+        keep = np.arange(n) != i
+        out[i] = outer[FUNCTION_LAMBDAS.index(_choose_lambda(w[keep], y[keep])), i]
+    return out
 
 
 def fit_functions(target: Counts, reference: Counts, functions: Functions, names: Sequence[str]
@@ -451,7 +510,8 @@ def fit_functions(target: Counts, reference: Counts, functions: Functions, names
     y = np.array([reference[b] / target[b] for b in names])
     lam = _choose_lambda(w, y)
     h0, coef = _ridge(w, y, lam)
-    cv = CrossValidation({b: float(_left_out(w, y, i) / y[i] - 1) for i, b in enumerate(names)})
+    nested = _nested_loo(w, y)
+    cv = CrossValidation({b: float(nested[i] / y[i] - 1) for i, b in enumerate(names)})
     model = FunctionModel(h0, lam, {k: float(v) for k, v in zip(keys, coef)}, rms_log(cv))
     return model, cv
 
