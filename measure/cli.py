@@ -15,7 +15,7 @@ from typing import List, Optional, Sequence
 from ._version import __version__
 from .errors import MeasureError
 from .extras import require
-from .model import Config, Measurement, Program, Status, load_inputs
+from .model import BACKEND_CHOICES, Config, Measurement, Program, Status, load_inputs, metric_of
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kKmMgGtT]?)(i?[bB])?\s*$")
 
@@ -36,7 +36,7 @@ def _fmt_count(v: Optional[float]) -> str:
 def render(m: Measurement) -> str:
     """The short aligned table: input, status, instructions (median), spread, backend."""
     p = m.platform
-    metric = "instructions" if p.backend != "time" else "task_clock_ns"
+    metric = metric_of(p.backend)
     unit = "instructions" if metric == "instructions" else "ns task-clock"
     head = (f"{m.program}.{m.entry}  backend {p.backend}  CPython {p.python_version} ({p.isa})  "
             f"k={m.config.get('repeat')}  {m.elapsed_s:.1f} s")
@@ -185,7 +185,7 @@ def _id_list(text: str) -> List[str]:
 
 
 def _add_score_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--backend", default="auto", choices=["auto", "perf", "valgrind", "time"])
+    p.add_argument("--backend", default="auto", choices=BACKEND_CHOICES)
     p.add_argument("--python", help="measured interpreter")
     p.add_argument("--jobs", type=int, help="parallel measurements (default: the core count)")
     p.add_argument("--cache", help="cache directory of measurements (default: ~/.cache/measure)")
@@ -201,7 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--entry", required=True, help="name of the function to measure")
     run.add_argument("--inputs", required=True, help="JSON list of argument lists, one per call")
     run.add_argument("--expected", help="JSON list of expected outputs, one per input (default: not checked)")
-    run.add_argument("--backend", default="auto", choices=["auto", "perf", "valgrind", "time"])
+    run.add_argument("--backend", default="auto", choices=BACKEND_CHOICES)
     run.add_argument("--python", help="measured interpreter (default: the one running measure)")
     run.add_argument("--repeat", type=int, default=5, metavar="K", help="counted calls per input (default 5)")
     run.add_argument("--warmup", type=int, default=0, metavar="W",

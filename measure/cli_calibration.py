@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Optional
 
 from .errors import InputFileError
+from .model import BACKENDS
 
 
 def _pct(x: Optional[float]) -> str:
@@ -218,7 +219,7 @@ def register(sub) -> None:
     """Add ``calibrate`` and ``normalize`` to the measure CLI's subparsers."""
     c = sub.add_parser("calibrate", help="measure the calibration suite and write this platform's profile")
     c.add_argument("--python", help="measured interpreter (default: the one running measure)")
-    c.add_argument("--backend", default="valgrind", choices=["valgrind", "perf", "time"],
+    c.add_argument("--backend", default="valgrind", choices=BACKENDS,
                    help="counter to calibrate (default valgrind; time uses 5 processes x 5 calls)")
     c.add_argument("--out", metavar="FILE", help="profile file to write (default: measure-profile-<platform>.json)")
     c.add_argument("--reference", metavar="FILE", help="reference profile (default: the one shipped with measure)")

@@ -5,7 +5,7 @@ import errno as _errno
 from dataclasses import asdict
 from typing import Any, Dict, Optional
 
-from .backends import ValgrindBackend, select_backend, self_test
+from .backends import get_backend, select_backend, self_test
 from .backends.base import host_dispatch
 from .errors import MeasureError, PerfError
 from .native import HARDWARE_EVENTS, SOFTWARE_EVENTS, PerfGroup
@@ -46,16 +46,17 @@ def diagnose(python: Optional[str] = None) -> Dict[str, Any]:
         perf["available"] = t.passed
     report["perf"] = perf
 
-    vg: Dict[str, Any] = {}
-    backend = ValgrindBackend()
-    try:
-        backend.check()
-        vg["path"] = backend.path
-        t = self_test("valgrind", interp.executable)
-        vg.update(available=t.passed, self_test=asdict(t), dispatch=backend.dispatch())
-    except MeasureError as exc:
-        vg.update(available=False, error=str(exc))
-    report["valgrind"] = vg
+    for name in ("qemu", "valgrind"):  # the emulators: what runs, its self-test, the CPU it shows
+        entry: Dict[str, Any] = {}
+        backend = get_backend(name)
+        try:
+            backend.check()
+            entry["path"] = backend.path
+            t = self_test(name, interp.executable)
+            entry.update(available=t.passed, self_test=asdict(t), dispatch=backend.dispatch())
+        except MeasureError as exc:
+            entry.update(available=False, error=str(exc))
+        report[name] = entry
     report["time"] = {"available": True, "task_clock": "perf software event" if sw["available"] else "thread CPU clock"}
     report["cpu"] = {"host": host_dispatch()}
 
@@ -87,13 +88,15 @@ def render(report: Dict[str, Any]) -> str:
     lines.append(f"             software events ({', '.join(sw['events'])}): "
                  + ("available" if sw["available"] else f"unavailable ({sw.get('errno')}): {sw.get('remedy')}"))
     lines.append(f"             perf_event_paranoid = {p['perf_event_paranoid']}")
-    v = report["valgrind"]
-    if v["available"]:
-        st = v["self_test"]
-        lines.append(f"valgrind     ok        {v['path']}; self-test {st['measured']:,} / {st['expected']:,} instructions (exact)")
-        lines.append(f"             the process sees {v['dispatch']}")
-    else:
-        lines.append(f"valgrind     no        {v.get('error') or (v.get('self_test') or {}).get('detail')}")
+    for name in ("qemu", "valgrind"):
+        v = report[name]
+        if v["available"]:
+            st = v["self_test"]
+            lines.append(f"{name:<12} ok        {v['path']}; self-test {st['measured']:,} / {st['expected']:,} "
+                         "instructions (exact)")
+            lines.append(f"             the process sees {v['dispatch']}")
+        else:
+            lines.append(f"{name:<12} no        {v.get('error') or (v.get('self_test') or {}).get('detail')}")
     lines.append(f"time         ok        task-clock from the {report['time']['task_clock']}")
     lines.append(f"cpu          {report['cpu']['host']} (what perf and time measure on)")
     s = report["sandbox"]

@@ -63,8 +63,8 @@ class PerfError(BackendUnavailable, OSError):
 class PMUUnavailable(PerfError):
     cause = ("this kernel exposes no hardware PMU for this event (typical of virtual machines, "
              "cloud VMs and CI runners without a virtual PMU)")
-    remedy = ("use `--backend valgrind` (deterministic, 24-72x slower) or run on bare metal / a VM "
-              "with a virtual PMU; software events (task-clock) still work")
+    remedy = ("use `--backend qemu` (deterministic, 5-11x slower per call) or `--backend valgrind` (40-130x), "
+              "or run on bare metal / a VM with a virtual PMU; software events (task-clock) still work")
 
 
 class PerfPermissionError(PerfError):

@@ -17,6 +17,23 @@ from .errors import ConfigError, InputFileError
 from .jsonfile import check_schema, read_json, write_json_atomic
 
 SCHEMA_VERSION = 1
+
+#: The backends, in the order ``auto`` tries them (measure.backends); every one but ``time``
+#: counts instructions, deterministically. ``auto`` picks the first that works here.
+BACKENDS = ("perf", "qemu", "valgrind", "time")
+BACKEND_CHOICES = ("auto",) + BACKENDS
+
+
+def metric_of(backend: str) -> str:
+    """The quantity a backend's results are compared on: instructions, or for ``time`` the CPU
+    time of the call (task-clock, ns)."""
+    return "task_clock_ns" if backend == "time" else "instructions"
+
+
+def is_deterministic(backend: str) -> bool:
+    """Whether repeated counts of one call agree exactly (or nearly: perf), so that one process
+    suffices and no statistics across processes are needed."""
+    return backend != "time"
 _MISSING = object()
 
 
@@ -151,8 +168,8 @@ class Config:
     checker: Optional[Checker] = field(default=None, compare=False)
 
     def __post_init__(self):
-        if self.backend not in ("auto", "perf", "valgrind", "time"):
-            raise ConfigError(f"unknown backend {self.backend!r}: choose auto, perf, valgrind or time")
+        if self.backend not in BACKEND_CHOICES:
+            raise ConfigError(f"unknown backend {self.backend!r}: choose {', '.join(BACKEND_CHOICES)}")
         if not isinstance(self.repeat, int) or self.repeat < 1:
             raise ConfigError(f"repeat must be an integer >= 1, got {self.repeat!r}")
         if not isinstance(self.warmup, int) or self.warmup < 0:
@@ -210,11 +227,11 @@ class PlatformKey:
 
         Every backend: the backend, ISA, interpreter build and engine version. valgrind: the CPU the
         process sees (valgrind's own, one per host feature level), not the host's name: an AMD EPYC
-        and an Intel Xeon give the same counts. perf: also the host CPU, whose counters count. time:
+        and an Intel Xeon give the same counts. qemu: likewise (its fixed model and QEMU release). perf: also the host CPU, whose counters count. time:
         also the kernel (timings follow the scheduler). The kernel never changes a user-space count.
         """
         core = ("backend", "isa", "implementation", "python_version", "python_build", "engine_version", "dispatch")
-        if self.backend == "valgrind":
+        if self.backend in ("valgrind", "qemu"):  # the emulator's CPU, not the host's
             return core
         return core + (("cpu_model",) if self.backend == "perf" else ("cpu_model", "kernel"))
 

@@ -34,6 +34,17 @@ def workerlib_path() -> str:
                            "Reinstall with `pip install .`.")
     return found[0]
 
+
+QEMU_PLUGIN = "qemu_icount.so"  # its name in the worker's directory, where the emulator loads it from
+
+
+def qemu_plugin_path() -> Optional[str]:
+    """The qemu backend's TCG plugin (built as ``measure._qemu_icount`` on x86_64 and aarch64
+    Linux), or None where it was not built."""
+    package = os.path.dirname(os.path.abspath(__file__))
+    found = sorted(glob.glob(os.path.join(package, "_qemu_icount*.so")))
+    return found[0] if found else None
+
 # (type, config) of the events measure knows, perf(1) names. PERF_TYPE_HARDWARE = 0, _SOFTWARE = 1.
 EVENTS: Dict[str, Tuple[int, int]] = {
     "instructions": (0, 1),

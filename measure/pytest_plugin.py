@@ -36,6 +36,8 @@ from typing import Any, Dict, List, Optional
 
 import pytest
 
+from .model import BACKEND_CHOICES
+
 _STATE = pytest.StashKey() if hasattr(pytest, "StashKey") else None
 STORE = ".measure"  # numbered runs, relative to pytest's root directory
 LATEST = "<latest>"
@@ -75,7 +77,7 @@ def pytest_addoption(parser) -> None:
                      "regression fails the session")
     g.addoption("--measure-only", action="store_true", help="run only the tests that use measure_bench")
     g.addoption("--measure-skip", action="store_true", help="run every test but those that use measure_bench")
-    g.addoption("--measure-backend", default="auto", choices=["auto", "perf", "valgrind", "time"],
+    g.addoption("--measure-backend", default="auto", choices=BACKEND_CHOICES,
                 help="backend of measure_bench (default auto)")
     g.addoption("--measure-repeat", type=int, metavar="K", help="counted calls per process (default 3; time 5)")
     g.addoption("--measure-processes", type=int, metavar="P", help="worker processes per benchmark (default 1; "

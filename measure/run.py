@@ -83,7 +83,9 @@ def measure(program: Program, inputs: Iterable[InputLike], config: Optional[Conf
     interp = resolve_interpreter(config.python)
     warnings: List[str] = []
     if backend is None:
-        backend, warnings = select_backend(config.backend, interp.executable)
+        # instructions per C function: only callgrind attributes them, so auto means valgrind then
+        wanted = "valgrind" if config.functions and config.backend == "auto" else config.backend
+        backend, warnings = select_backend(wanted, interp.executable)
     else:
         backend.check()
     if config.budget is not None and backend.min_rate is None:

@@ -54,6 +54,18 @@ def valgrind() -> str:
 
 
 @pytest.fixture(scope="session")
+def qemu() -> str:
+    """The qemu backend, where QEMU user mode runs measure's plugin here; skipped elsewhere."""
+    from measure.backends import QemuBackend
+    from measure.errors import BackendUnavailable
+    try:
+        QemuBackend().check()
+    except BackendUnavailable as exc:
+        pytest.skip(f"the qemu backend is unavailable here: {exc}")
+    return "qemu"
+
+
+@pytest.fixture(scope="session")
 def software_events() -> None:
     if not software_events_available():
         pytest.skip("software perf events are not permitted here (seccomp or perf_event_paranoid)")
@@ -68,8 +80,8 @@ def python() -> str:
 # fits, the launcher's own checks), about a minute; the default run is the whole suite
 UNIT_MODULES = {"test_scores", "test_stats", "test_wire", "test_gate", "test_gate_history", "test_gate_time",
                 "test_results", "test_bad_files", "test_calibration", "test_native_perf", "test_sandbox_launcher",
-                "test_dispatch", "test_architecture", "test_packaging"}
-MEASURING_FIXTURES = {"counting_backend", "valgrind"}
+                "test_dispatch", "test_architecture", "test_packaging", "test_qemu"}
+MEASURING_FIXTURES = {"counting_backend", "valgrind", "qemu"}
 
 
 def pytest_collection_modifyitems(config, items):

@@ -108,11 +108,15 @@ def test_doctor_json_reports_each_backend_with_cause_and_auto_choice(has_pmu, va
         assert rep["perf"]["hardware"]["available"] is False
         assert rep["perf"]["hardware"]["errno"] == "ENOENT"
         assert "no hardware PMU" in rep["perf"]["hardware"]["cause"]
-        assert rep["auto"]["backend"] == "valgrind"
+        # auto: the first deterministic backend that works here, qemu before valgrind
+        assert rep["auto"]["backend"] == ("qemu" if rep["qemu"]["available"] else "valgrind")
+    if rep["qemu"]["available"]:
+        assert rep["qemu"]["self_test"]["measured"] == rep["qemu"]["self_test"]["expected"] == 2_000_000
+        assert "Haswell" in rep["qemu"]["dispatch"]
 
 
 def test_doctor_prints_a_line_per_backend():
     out = cli("doctor")
     assert out.returncode == 0
-    for word in ("perf", "valgrind", "time", "sandbox", "auto"):
+    for word in ("perf", "qemu", "valgrind", "time", "sandbox", "auto"):
         assert any(l.startswith(word) for l in out.stdout.splitlines())

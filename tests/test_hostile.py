@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import functools
 import os
-import shutil
 import time
 
 import pytest
@@ -178,18 +177,30 @@ def test_a_huge_integer_output_comes_back_exactly():
 # ---------------------------------------------------------------------------------------------
 # The security model (docs/security-model.md): for any candidate, the count of a call is the
 # count of everything the call did, or the call is not ok; nothing it does reaches another call
-# or the host. Each class of attack below runs on the deterministic backend (valgrind) and on
-# time; a counting case passes only if the hostile count is at least the honest count of the
+# or the host. Each class of attack below runs on the deterministic backends (valgrind, qemu) and
+# on time; a counting case passes only if the hostile count is at least the honest count of the
 # same work, or the status is not ok.
 
 WORK = "def work():\n    s = 0\n    for i in range(200000):\n        s += i * i\n    return s\n"
 ANSWER = sum(i * i for i in range(200000))
-BACKENDS = ["valgrind", "time"]
+BACKENDS = ["valgrind", "qemu", "time"]
+
+
+@functools.lru_cache(maxsize=None)
+def unavailable(backend):
+    """Why ``backend`` cannot run here (None: it can)."""
+    from measure.backends import get_backend
+    from measure.errors import BackendUnavailable
+    try:
+        get_backend(backend).check()
+    except BackendUnavailable as exc:
+        return str(exc)
+    return None
 
 
 def backend_config(backend, **kw):
-    if backend == "valgrind" and shutil.which("valgrind") is None:
-        pytest.skip("valgrind is not installed")
+    if unavailable(backend):
+        pytest.skip(f"{backend} is unavailable here: {unavailable(backend)}")
     base = dict(backend=backend, repeat=2, timeout=60.0 if backend == "valgrind" else TIMEOUT,
                 memory=512 * 1024**2, output_limit=1024**2)
     base.update(kw)
@@ -213,7 +224,7 @@ def assert_not_cheaper(m, backend):
     r = m.inputs[0] if m.setup.status is Status.OK else None
     if r is None or r.status is not Status.OK:
         return
-    if backend == "valgrind":
+    if backend in ("valgrind", "qemu"):
         assert all(s.instructions >= honest(backend) for s in r.samples), [s.instructions for s in r.samples]
     else:  # timings are noisy: the attack must not shrink them by an order of magnitude
         assert all(s.task_clock_ns >= honest(backend) / 10 for s in r.samples)

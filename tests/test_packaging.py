@@ -53,7 +53,7 @@ def test_the_wheel_carries_the_native_parts_schemas_and_calibration_data(dist):
     with zipfile.ZipFile(next(dist.glob("*.whl"))) as z:
         names = set(z.namelist())
     native = {n.split("/")[-1].split(".")[0] for n in names if n.endswith(".so")}
-    assert native == {"_native", "_workerlib"}
+    assert native == {"_native", "_workerlib", "_qemu_icount"}
     for needed in ("measure/py.typed", "measure/schema/measurement-1.json",
                    "measure/calibration/reference-profile.json", "measure/sandbox/worker.py"):
         assert needed in names, f"{needed} is missing from the wheel"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ctypes
 import glob
 import os
+import re
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -16,17 +17,20 @@ from functools import lru_cache
 from typing import List, Optional, Tuple
 
 from ..errors import BackendUnavailable, MeasureError
+from ..model import BACKEND_CHOICES, BACKENDS, is_deterministic
 from ..platform import base_environment
 from .base import Backend, Counts
 from .callgrind import parse
 from .perf import PerfBackend
+from .qemu import QemuBackend
 from .timer import TimeBackend
 from .valgrind import ValgrindBackend
 
-__all__ = ["Backend", "Counts", "PerfBackend", "ValgrindBackend", "TimeBackend", "get_backend",
+__all__ = ["Backend", "Counts", "PerfBackend", "QemuBackend", "ValgrindBackend", "TimeBackend", "get_backend",
            "select_backend", "SelfTest", "self_test"]
 
 SPIN_N = 1_000_000
+AUTO_ORDER = tuple(b for b in BACKENDS if is_deterministic(b))  # time is the fallback
 
 
 @dataclass(frozen=True)
@@ -104,6 +108,35 @@ def _valgrind_self_test(backend: ValgrindBackend, python: str) -> SelfTest:
     return SelfTest("valgrind", ok, expected, measured, "" if ok else "callgrind miscounts a known loop")
 
 
+_QEMU_SCRIPT = """
+import ctypes, sys
+lib = ctypes.CDLL(sys.argv[1]); lib.mp_spin.argtypes = [ctypes.c_ulong]; n = int(sys.argv[2])
+for m in (1, n, 2 * n):  # the first ctypes call costs more
+    lib.mp_qemu_start(); lib.mp_spin(m); lib.mp_qemu_stop()
+"""
+
+
+def _qemu_self_test(backend: QemuBackend, python: str) -> SelfTest:
+    from ..native import workerlib_path
+    from .qemu import LOG, _run_plugin
+    expected = _spin_lib().mp_spin_instructions_per_iteration() * SPIN_N
+    with tempfile.TemporaryDirectory(prefix="measure-selftest-") as d:
+        log = os.path.join(d, LOG)
+        open(log, "w").close()
+        try:
+            proc = _run_plugin(backend.path, log, [python, "-S", "-c", _QEMU_SCRIPT, workerlib_path(), str(SPIN_N)])
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return SelfTest("qemu", False, expected, None, f"QEMU did not run: {exc}")
+        with open(log, "rb") as f:
+            counts = [int(x) for x in re.findall(rb"^region \d+ (\d+)$", f.read(), re.M)]
+    if len(counts) != 3:
+        return SelfTest("qemu", False, expected, None,
+                        f"the plugin logged {len(counts)} of 3 regions (exit {proc.returncode}): {proc.stderr.strip()[-300:]}")
+    measured = counts[2] - counts[1]
+    ok = measured == expected
+    return SelfTest("qemu", ok, expected, measured, "" if ok else "the qemu plugin miscounts a known loop")
+
+
 @lru_cache(maxsize=None)
 def self_test(name: str, python: str) -> SelfTest:
     """Check (once per process and interpreter) that backend ``name`` counts the known loop right."""
@@ -112,29 +145,34 @@ def self_test(name: str, python: str) -> SelfTest:
         return _perf_self_test()
     if isinstance(backend, ValgrindBackend):
         return _valgrind_self_test(backend, python)
+    if isinstance(backend, QemuBackend):
+        return _qemu_self_test(backend, python)
     return SelfTest(name, True, 0, None, "time counts nothing; nothing to check")
 
 
 def get_backend(name: str) -> Backend:
-    """A backend by name (``perf``, ``valgrind``, ``time``); its availability is checked separately."""
+    """A backend by name (:data:`measure.model.BACKENDS`); its availability is checked separately."""
     if name == "perf":
         return PerfBackend()
+    if name == "qemu":
+        return QemuBackend()
     if name == "valgrind":
         return ValgrindBackend()
     if name == "time":
         return TimeBackend()
-    raise MeasureError(f"unknown backend {name!r}: choose auto, perf, valgrind or time")
+    raise MeasureError(f"unknown backend {name!r}: choose {', '.join(BACKEND_CHOICES)}")
 
 
 def select_backend(name: str, python: str) -> Tuple[Backend, List[str]]:
-    """The backend to use and warnings. ``auto``: the first of perf, valgrind that is available and
-    passes its self-test, else ``time`` with a warning. A named backend must be available."""
+    """The backend to use and warnings. ``auto``: the first counting backend of
+    :data:`~measure.model.BACKENDS` (perf, qemu, valgrind) that is available and passes its
+    self-test, else ``time`` with a warning. A named backend must be available."""
     if name != "auto":
         backend = get_backend(name)
         backend.check()
         return backend, []
     reasons = []
-    for candidate in ("perf", "valgrind"):
+    for candidate in AUTO_ORDER:
         backend = get_backend(candidate)
         try:
             backend.check()

@@ -66,8 +66,10 @@ class Backend:
     def check(self) -> None:
         """Raise a BackendUnavailable subclass, with the remedy, if this backend cannot run here."""
 
-    def command(self, interp: Interpreter, worker_argv: List[str], workdir_inside: str) -> List[str]:
-        """The argv the launcher executes."""
+    def command(self, interp: Interpreter, worker_argv: List[str], workdir_inside: str,
+                budget: Optional[int] = None) -> List[str]:
+        """The argv the launcher executes. ``budget``: the job's instruction budget per call, for a
+        backend that stops a call there itself (qemu); the others leave it to the session."""
         return [interp.executable, *worker_argv]
 
     def region_start(self, child: Child) -> None:
@@ -80,7 +82,10 @@ class Backend:
         """An object whose ``seal()`` is called when the worker is ready (before any code of the
         candidate runs) and whose ``check(region, pid, instructions, needed)`` returns why a
         region's count cannot be trusted (or None); None when the backend has nothing to audit. With
-        ``canary`` true the worker first forks an empty call of its own (region "canary")."""
+        ``canary`` true the worker first forks an empty call of its own (region "canary"), and whose
+        ``skip()`` passes over a region that never reported, returning (status, message) when the
+        backend itself ended its process (qemu: tampering is ``sandbox_violation``, a call stopped at
+        its budget ``timeout``), None otherwise."""
         return None
 
     def read(self, child: Child, workdir: str, pid: int, region: str, *, functions: bool = False) -> Counts:

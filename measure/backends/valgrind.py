@@ -122,7 +122,8 @@ class ValgrindBackend(Backend):
                 "measure was built without valgrind's headers, so the worker cannot issue client requests. "
                 "Remedy: install valgrind (its package ships <valgrind/callgrind.h>) and reinstall measure.")
 
-    def command(self, interp: Interpreter, worker_argv: List[str], workdir_inside: str) -> List[str]:
+    def command(self, interp: Interpreter, worker_argv: List[str], workdir_inside: str,
+                budget: Optional[int] = None) -> List[str]:
         return [self.path, "--tool=callgrind", "--instr-atstart=no", "--dump-instr=no", "--dump-line=no",
                 "--vgdb=no", "-v", "-v", f"--log-file={workdir_inside}/{LOG}",
                 f"--callgrind-out-file={workdir_inside}/run/.cg.%p", interp.executable, *worker_argv]

@@ -13,14 +13,13 @@ import subprocess
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence
 
-from ..model import Config, Measurement, PlatformKey, Status
+from ..model import BACKENDS, Config, Measurement, PlatformKey, Status, is_deterministic, metric_of
 from ..platform import base_environment, resolve_interpreter
 from ..run import measure
 from ..errors import CalibrationError
 from .model import trim_functions
 from .programs import CalibrationProgram, as_program
 
-METRIC_OF_BACKEND = {"valgrind": "instructions", "perf": "instructions", "time": "task_clock_ns"}
 
 
 @dataclass(frozen=True)
@@ -92,11 +91,11 @@ def collect(programs: Sequence[CalibrationProgram], *, backend: str = "valgrind"
     for programs skipped for a missing module). Raises CalibrationError when a
     program fails (any status but ok) or the module body of the bundle fails; a program whose
     ``REQUIRES`` modules do not import is recorded as ``skipped`` with the reason."""
-    if backend not in METRIC_OF_BACKEND:
-        raise CalibrationError(f"backend {backend!r} cannot calibrate: choose valgrind, perf or time "
+    if backend not in BACKENDS:
+        raise CalibrationError(f"backend {backend!r} cannot calibrate: choose one of " + ", ".join(BACKENDS) + " "
                                "(auto would pick one silently; name it)")
-    metric = METRIC_OF_BACKEND[backend]
-    deterministic = backend != "time"
+    metric = metric_of(backend)
+    deterministic = is_deterministic(backend)
     repeat = repeat or (1 if deterministic else 5)
     processes = processes or (1 if deterministic else 5)
     missing: Dict[str, str] = {}

@@ -14,6 +14,7 @@ import sys
 from typing import Dict
 
 from ..errors import ConfigError
+from ..model import BACKEND_CHOICES
 from .compare import parse_fraction
 from .vcs import current_branch, current_commit
 
@@ -245,7 +246,7 @@ def register(sub) -> None:
     out.add_argument("--commit", help="commit of the candidate (default: $GITHUB_SHA or git HEAD)")
     out.add_argument("--branch", help="branch of the candidate (default: from $GITHUB_* or git)")
     run = g.add_argument_group("measuring a --suite")
-    run.add_argument("--backend", choices=["auto", "perf", "valgrind", "time"])
+    run.add_argument("--backend", choices=BACKEND_CHOICES)
     run.add_argument("--repeat", type=int, metavar="K", help="calls per process")
     run.add_argument("--processes", type=int, metavar="P", help="worker processes per benchmark (time: >= 2)")
     run.add_argument("--python", help="measured interpreter")

@@ -26,16 +26,10 @@ import numpy as np
 
 from ..errors import InputFileError, PlatformMismatch
 from ..jsonfile import read_json, write_json_atomic
-from ..model import Measurement, PlatformKey, Status
+from ..model import Measurement, PlatformKey, Status, is_deterministic, metric_of
 
 RESULTS_SCHEMA = "measure/results"
 RESULTS_VERSION = 1
-DETERMINISTIC_BACKENDS = ("valgrind", "perf")
-
-
-def metric_of(backend: str) -> str:
-    """The metric a backend's results are gated on: instruction counts, or task-clock time (ns)."""
-    return "task_clock_ns" if backend == "time" else "instructions"
 
 
 def unit_of(metric: str) -> str:
@@ -116,7 +110,7 @@ class ResultSet:
 
     @property
     def deterministic(self) -> bool:
-        return self.platform.backend in DETERMINISTIC_BACKENDS
+        return is_deterministic(self.platform.backend)
 
     def to_dict(self) -> Dict[str, Any]:
         return {"schema": RESULTS_SCHEMA, "version": RESULTS_VERSION, "platform": asdict(self.platform),

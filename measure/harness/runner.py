@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from ..backends import Backend
-from ..model import Config, Measurement, Program, Status
+from ..model import Config, Measurement, Program, Status, metric_of
 from ..platform import platform_key, resolve_interpreter
 from .. import wire
 from ..stats import hodges_lehmann
@@ -47,7 +47,7 @@ class Session:
     @property
     def metric(self) -> str:
         """The Sample field that is the cost: instructions, or task-clock ns on the time backend."""
-        return "instructions" if self.backend.name != "time" else "task_clock_ns"
+        return metric_of(self.backend.name)
 
     def measure(self, source: str, entry: str, encoded: List[Any], timeout: float,
                 stop_on_failure: bool = False, budget: Optional[int] = None) -> Measurement:

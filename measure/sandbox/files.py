@@ -10,7 +10,7 @@ import tempfile
 from functools import lru_cache
 
 from .. import wire
-from ..native import workerlib_path
+from ..native import QEMU_PLUGIN, qemu_plugin_path, workerlib_path
 from .cgroup import clean_stale_cgroups
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -33,7 +33,12 @@ def install_worker(workdir: str) -> int:
     for path in WORKER_SOURCES:
         shutil.copyfile(path, os.path.join(workdir, os.path.basename(path)))
     shutil.copyfile(workerlib_path(), os.path.join(workdir, "workerlib.so"))
-    for name in ("worker.py", "wire.py", "workerlib.so"):
+    names = ["worker.py", "wire.py", "workerlib.so"]
+    plugin = qemu_plugin_path()
+    if plugin:  # the qemu backend's counter, loaded by the emulator from the worker's directory
+        shutil.copyfile(plugin, os.path.join(workdir, QEMU_PLUGIN))
+        names.append(QEMU_PLUGIN)
+    for name in names:
         os.chmod(os.path.join(workdir, name), 0o644)
     os.mkdir(os.path.join(workdir, "run"), 0o700)
     return lock
@@ -69,7 +74,7 @@ def worker_hash() -> str:
     """A digest of the code that runs in the measured process: counts depend on it, so caches of
     counts key on it (the engine version alone misses changes between releases)."""
     h = hashlib.sha256()
-    for path in (*WORKER_SOURCES, workerlib_path()):
+    for path in (*WORKER_SOURCES, workerlib_path(), *filter(None, [qemu_plugin_path()])):
         with open(path, "rb") as f:
             h.update(f.read())
     return h.hexdigest()[:16]

@@ -198,6 +198,11 @@ def facts(iso: Isolation, mode: str, disk: int) -> Dict[str, str]:
         count = ("callgrind; every client request and each process's collected total checked in valgrind's log"
                  + (", sealed (root's) before the candidate runs" if uid >= 0 else
                     ", which the candidate's user could rewrite: not tamper-evident") + "; canary call per worker")
+    elif mode == "qemu":
+        count = ("QEMU user mode on a fixed emulated CPU, counted by measure's plugin; every region marker and "
+                 "each region's count in the plugin's log" + (", sealed (root's) before the candidate runs" if uid >= 0
+                 else ", which the candidate's user could reopen: not tamper-evident") + "; a call that uses the "
+                 "log's descriptor or execs is killed; not a boundary against code that writes the emulator's memory")
     elif mode == "perf":
         count = ("counters owned by the parent, enabled at the call's start and until its process has exited; "
                  "a call that reports for itself can skip at most an empty call's count")

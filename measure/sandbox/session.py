@@ -183,7 +183,7 @@ class _Worker:
             interp = dataclasses.replace(interp, executable=f"{INNER_DIR}/venv/bin/{name}")
         elif not interp.venv:
             interp = dataclasses.replace(interp, executable=os.path.realpath(interp.executable))
-        argv = job.backend.command(interp, ["-S", "-s", "-B", "worker.py"], inside)
+        argv = job.backend.command(interp, ["-S", "-s", "-B", "worker.py"], inside, budget=cfg.budget)
         self.cgroup = PidsCgroup.create(MAX_PROCESSES)
         cpu = call_limit_s(job) * 2 + 60
         spec = SpawnSpec(
@@ -409,8 +409,9 @@ def _drive(worker: _Worker, job: Job, start: Tuple[int, int], out: Outcome) -> O
                 else:
                     rec = _death_record(msg.get("exit"), msg.get("signal"), tail)
                     backend.discard(child, worker.run_view, pid)
-                    if audit is not None:
-                        audit.skip()
+                    ended = audit.skip() if audit is not None else None
+                    if ended:  # the backend itself ended the call (qemu: tampering, or its budget)
+                        rec = Record(ended[0], ended[1], rss_bytes=rec.rss_bytes)
                 out.calls[pos] = rec = over_budget(rec, cfg.budget)
                 if cfg.stop_on_failure and rec.status is not Status.OK:
                     return None

@@ -208,6 +208,9 @@ class Region(object):
         self._lib = lib
         if mode == "valgrind" and not lib.mp_vg_running():
             raise RuntimeError("mode 'valgrind' but the worker is not running under valgrind")
+        if mode == "qemu":  # the markers that measure's QEMU plugin counts between (workerlib.c)
+            for name in ("mp_qemu_start", "mp_qemu_stop", "mp_qemu_end"):
+                getattr(lib, name).restype = None
 
     def run(self, name, fn, args, final=False):
         """Call ``fn(*args)`` inside the region; returns (result, exception, wall_ns, cpu_ns).
@@ -229,6 +232,16 @@ class Region(object):
             except BaseException as e:
                 exc = e
             end(tag)
+            t1, c1 = wall(), cpu()
+        elif self.mode == "qemu":
+            start, end = lib.mp_qemu_start, (lib.mp_qemu_end if final else lib.mp_qemu_stop)
+            c0, t0 = cpu(), wall()
+            start()
+            try:
+                result = fn(*args)
+            except BaseException as e:
+                exc = e
+            end()
             t1, c1 = wall(), cpu()
         elif self.mode == "perf":
             write, read = os.write, os.read
@@ -517,7 +530,7 @@ def main():
     # threads the module body left running may change the harness after its check, until the
     # fork server holds the GIL: then each call checks it again (in its fork, where they are gone)
     recheck = snap if len(os.listdir("/proc/self/task")) > 1 else None
-    k = lib.mp_serve(n_calls, TO_PARENT, FROM_PARENT, RUN_DIR.encode(), 1)
+    k = lib.mp_serve(n_calls, TO_PARENT, FROM_PARENT, RUN_DIR.encode(), 2 if region.mode == "qemu" else 1)
     if k >= 0:  # a pristine fork: run call k
         i, r = call_at(k, i0, r0, repeat, canary_first)
         if i < 0:
