@@ -8,6 +8,7 @@ measured twice, with 1 and with k counted calls; "cost/call" is the difference o
 times over k - 1 (one more counted call: a fork, the call under the backend, its report), over
 the native time. "start-up" is what a measure() costs besides its calls: the worker's start
 under the backend, loading the candidate, the setup region (the empty function's row).
+"""
 from __future__ import annotations
 
 import argparse
