@@ -162,3 +162,11 @@ def test_the_emulator_stops_a_runaway_call_at_its_budget_whatever_the_wall_clock
     assert r.status is Status.TIMEOUT and "stopped by the emulator" in r.message, r.message
     assert r.samples[0].wall_ns is None or r.samples[0].wall_ns < 60e9
     assert m.elapsed_s < 60  # the wall-clock backstop (600 s, and 1 s + budget / 1e8) never came into it
+
+
+def test_a_qemu_measurement_round_trips_through_its_json_document(qemu, tmp_path):
+    from measure import Measurement
+    m = measure(LOOP, [[100]], Config(backend="qemu", repeat=1))
+    m.save(tmp_path / "m.json")
+    back = Measurement.load(tmp_path / "m.json")
+    assert back.platform == m.platform and back.inputs[0].samples[0].instructions == m.inputs[0].samples[0].instructions

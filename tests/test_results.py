@@ -90,3 +90,10 @@ def test_a_missing_optional_package_names_the_extra_that_installs_it(m, monkeypa
     monkeypatch.setitem(sys.modules, "pandas", None)
     with pytest.raises(MissingExtra, match=r"pip install 'measure-engine\[pandas\]'"):
         m.to_dataframe()
+
+
+def test_the_schema_accepts_every_backend_and_only_those():
+    from measure.jsonfile import packaged_schema
+    from measure.model import BACKENDS
+    enum = packaged_schema("measurement-1")["properties"]["platform"]["properties"]["backend"]["enum"]
+    assert enum == list(BACKENDS)
