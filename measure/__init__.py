@@ -10,9 +10,10 @@ from .errors import (BackendUnavailable, ConfigError, InputFileError, Interprete
 from .model import (Config, CountSummary, Input, InputResult, Measurement, PlatformKey,  # noqa: E402
                     Program, Sample, Status)
 from .run import measure  # noqa: E402
+from .evaluator import Evaluator, Job, JobResult  # noqa: E402
 
 __all__ = [
-    "measure", "Program", "Input", "Config", "Measurement", "InputResult", "Sample", "Status",
+    "measure", "Evaluator", "Job", "JobResult", "Program", "Input", "Config", "Measurement", "InputResult", "Sample", "Status",
     "CountSummary", "PlatformKey", "MeasureError", "ConfigError", "InputFileError", "InterpreterError",
     "BackendUnavailable", "PerfError", "PMUUnavailable", "SandboxError",
 ]
