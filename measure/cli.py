@@ -128,7 +128,7 @@ def _evaluate(args, evaluate, results: str, **extra):
 def _cmd_score_enamel(args) -> int:
     from .harness.enamel import evaluate
     results = args.results or (Path(args.samples).stem + ".measure.jsonl")
-    report = _evaluate(args, evaluate, results)
+    report = _evaluate(args, evaluate, results, ray=args.ray)
     if report is None:
         return 0
     ks = [m.split("@")[1] for m in report["overall"] if m.startswith("pass@")]
@@ -228,6 +228,9 @@ def build_parser() -> argparse.ArgumentParser:
     en.add_argument("--samples", required=True, help="JSON list, per problem, of full programs (ENAMEL's format)")
     en.add_argument("--problems", type=_problem_list, help="comma-separated 0-based rows (default: ENAMEL's 142)")
     en.add_argument("--results", help="JSONL file of results, resumed when it exists (default: SAMPLES.measure.jsonl)")
+    en.add_argument("--ray", nargs="?", const="auto", metavar="ADDRESS",
+                    help="score the problems as tasks on a Ray cluster (default address: auto, the cluster this "
+                         "machine belongs to; the ray extra)")
     _add_score_options(en)
     en.set_defaults(func=_cmd_score_enamel)
     for name, helptext, func in (("dps", "EvalPerf-style: DPS and DPS_norm against a clustered reference pool",

@@ -21,7 +21,7 @@ from types import ModuleType
 from .errors import MissingExtra
 
 EXTRA_OF = {"statsmodels": "calibrate", "pandas": "pandas", "matplotlib": "plot", "pyperf": "pyperf",
-            "ruptures": "history", "enam": "enamel"}
+            "ruptures": "history", "enam": "enamel", "ray": "ray"}
 
 
 def install_hint(package: str) -> str:

@@ -26,7 +26,8 @@ import os
 import subprocess
 import sys
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from functools import partial
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from ..backends import select_backend
 from ..errors import InputFileError, MeasureError, ReferenceFailed
@@ -39,7 +40,7 @@ from ..scores import eff_at_k, pass_at_k
 from ..scores.enamel import ALPHA, HARDNESS, LevelOutcome, sample_score, time_limit
 from .cache import MeasurementCache, read_cached_tests
 from .problems import REFERENCE_TIMEOUT_S, guarded, load_samples
-from .runner import Session, file_sha256, pending_samples, run_pending
+from .runner import Session, file_sha256, pending_samples, progress_bar, run_pending
 from .store import ResultStore
 
 PROBLEMSET = tuple(sorted(set(range(164)) - {2, 23, 41, 45, 53, 60, 71, 92, 97, 99, 102, 123, 124, 135, 137,
@@ -230,8 +231,10 @@ def score_sample(session: Session, problem: EnamelProblem, tests: List[List[Any]
 
 def evaluate(dataset: str, samples_path: str, results_path: str, problems: Optional[Sequence[int]] = None,
              backend: str = "auto", python: Optional[str] = None, jobs: Optional[int] = None,
-             cache_dir: Optional[str] = None, progress: bool = True) -> Dict[str, Any]:
-    """Score a sample file; resumable through ``results_path`` (JSONL)."""
+             cache_dir: Optional[str] = None, progress: bool = True, ray: Optional[str] = None) -> Dict[str, Any]:
+    """Score a sample file; resumable through ``results_path`` (JSONL). ``ray``: the address of a
+    Ray cluster ("auto": the one this machine belongs to) to score the problems on, one task per
+    problem (:mod:`measure.scaleout`); None: a thread pool of ``jobs`` here."""
     all_problems = load_problems(dataset)
     samples = load_samples(samples_path, list(range(len(all_problems))))
     subset = list(PROBLEMSET if problems is None else problems)
@@ -253,16 +256,47 @@ def evaluate(dataset: str, samples_path: str, results_path: str, problems: Optio
     warnings = list(warnings)
     tests = generate_tests([all_problems[i] for i in subset], cache_dir, warnings=warnings)
 
-    def score_problem(i: int, todo: List[int]):
-        p = all_problems[i]
-        ref = measure_reference(session, p, tests[i])
-        checker = make_checker(p)
-        for s in todo:
-            yield {"key": f"{i}/{s}", "problem": i, "sample": s,
-                   **score_sample(session, p, tests[i], ref, checker, samples[i][s])}
+    if ray is not None:
+        from ..scaleout import ray_map
+        spec = {"backend": chosen.name, "python": python, "cache_dir": cache_dir, "repeat": session.repeat}
+        bar = progress_bar(sum(len(v) for v in pending.values()), progress)
+        try:
+            items = [(all_problems[i], i, pending[i], tests[i], samples[i]) for i in pending]
+            for _, recs in ray_map(partial(_score_on_node, spec), items, address=ray):
+                for rec in recs:
+                    store.append(rec)
+                    bar.update(1)
+        finally:
+            bar.close()
+    else:
+        def score_problem(i: int, todo: List[int]):
+            yield from _score_problem(session, all_problems[i], i, todo, tests[i], samples[i])
 
-    run_pending(store, pending, score_problem, jobs, progress)
+        run_pending(store, pending, score_problem, jobs, progress)
     return summarize(store, subset, samples, warnings + (cache.warnings() if cache else []), session)
+
+
+def _score_problem(session: Session, problem: EnamelProblem, i: int, todo: List[int], tests: List[List[Any]],
+                   samples: List[str]) -> Iterator[Dict[str, Any]]:
+    """The records of problem ``i``'s samples ``todo``, its reference measured in this session first:
+    the samples and the reference they are scored against share one platform, which each record names."""
+    ref = measure_reference(session, problem, tests)
+    checker = make_checker(problem)
+    for s in todo:
+        yield {"key": f"{i}/{s}", "problem": i, "sample": s, "platform": session.platform.label(),
+               **score_sample(session, problem, tests, ref, checker, samples[s])}
+
+
+def _score_on_node(spec: Dict[str, Any], item) -> List[Dict[str, Any]]:
+    """One Ray task: a problem scored on whichever node runs it. The task carries the problem, its
+    tests and samples (a node needs none of the driver's files); the node checks its own backend and
+    uses its own interpreter (``spec["python"]``, a path that must exist there) and cache."""
+    problem, i, todo, tests, samples = item
+    interp = resolve_interpreter(spec["python"])
+    chosen, _ = select_backend(spec["backend"], interp.executable)
+    cache = MeasurementCache(spec["cache_dir"]) if spec["cache_dir"] else None
+    session = Session(chosen, spec["python"], cache, repeat=spec["repeat"])
+    return list(_score_problem(session, problem, i, todo, tests, samples))
 
 
 def summarize(store: ResultStore, subset, samples, warnings, session: Session, ks=(1, 10, 100)) -> Dict[str, Any]:
