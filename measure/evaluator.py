@@ -63,11 +63,16 @@ class Evaluator:
     ``config``: the default Config of every job; its ``backend`` is resolved once (``auto`` to a
     concrete backend). ``workers``: jobs at once (default: the core count; under ``time`` a job's
     timings are disturbed by the others, so give 1 there when the numbers matter).
-    ``progress``: a progress bar with ETA on stderr for :meth:`map`.
+    ``progress``: a progress bar with ETA on stderr for :meth:`map`. ``ray``: the address of a Ray
+    cluster ("auto": the one this machine belongs to) whose nodes run the jobs, one task each
+    (:mod:`measure.scaleout`; a job whose node dies runs again elsewhere); ``workers`` then
+    bounds how many are queued at once by :meth:`map`. Each Measurement names the platform of the
+    node that counted it: compare counts only within one platform.
 
     Use it as a context manager, or call :meth:`close`."""
 
-    def __init__(self, config: Optional[Config] = None, *, workers: Optional[int] = None, progress: bool = False):
+    def __init__(self, config: Optional[Config] = None, *, workers: Optional[int] = None, progress: bool = False,
+                 ray: Optional[str] = None):
         config = config or Config()
         interp = resolve_interpreter(config.python)
         backend, self.warnings = select_backend(config.backend, interp.executable)
@@ -75,6 +80,10 @@ class Evaluator:
         self.workers = max(1, workers or os.cpu_count() or 1)
         self.progress = progress
         self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="measure-evaluator")
+        self._task = None
+        if ray is not None:
+            from .scaleout import MAX_RETRIES, connect
+            self._task = connect(ray).remote(num_cpus=1, max_retries=MAX_RETRIES, retry_exceptions=False)(measure)
         self._lock = threading.Lock()
         self._closed = False
 
@@ -96,6 +105,8 @@ class Evaluator:
         with self._lock:
             if self._closed:
                 raise MeasureError("this Evaluator is closed: make a new one (or use it inside its `with` block)")
+            if self._task is not None:
+                return self._task.remote(program, list(inputs), self._config(config)).future()
             return self._pool.submit(measure, program, list(inputs), self._config(config))
 
     def map(self, jobs: Iterable[Union[Job, Sequence[Any]]]) -> Iterator[JobResult]:

@@ -34,7 +34,25 @@ def is_deterministic(backend: str) -> bool:
     """Whether repeated counts of one call agree exactly (or nearly: perf), so that one process
     suffices and no statistics across processes are needed."""
     return backend != "time"
-_MISSING = object()
+class _Missing:
+    """The ``expected`` of an Input that has none: one instance, also after pickling (an Input
+    crosses processes: Ray tasks, the evaluator), so that ``expected is _MISSING`` holds there."""
+
+    _instance: "Optional[_Missing]" = None
+
+    def __new__(cls) -> "_Missing":
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __reduce__(self):
+        return (_Missing, ())
+
+    def __repr__(self) -> str:
+        return "<no expected output>"
+
+
+_MISSING = _Missing()
 
 
 class Status(str, enum.Enum):

@@ -93,6 +93,13 @@ def test_problems_scored_on_a_two_node_cluster_match_the_local_run_even_when_a_n
     on_ray, ray_recs = score(tmp_path, "ray", ray=address)
     assert ray_recs == local_recs and on_ray["overall"] == local["overall"]
 
+    # the batch evaluator's jobs as Ray tasks: the same measurements as in local threads
+    from measure import Config, Evaluator, Input, Program
+    jobs = [(Program(f"def f(n):\n    return sum(i * {k} for i in range(n))\n", "f"), [Input((2000,))])
+            for k in range(6)]
+    with Evaluator(Config(repeat=2), workers=2) as local_ev, Evaluator(Config(repeat=2), ray=address) as ray_ev:
+        assert [_counts(r) for r in ray_ev.measure_all(jobs)] == [_counts(r) for r in local_ev.measure_all(jobs)]
+
     # again, killing the second node (its raylet and its workers) as soon as the first problem is
     # recorded: the tasks are then running on both nodes
     killer = threading.Thread(target=_kill_when_recording, args=(node, tmp_path / "kill.jsonl"), daemon=True)
@@ -101,6 +108,11 @@ def test_problems_scored_on_a_two_node_cluster_match_the_local_run_even_when_a_n
     killer.join(timeout=1)
     assert node.poll() is not None, "the second node was not killed during the run"
     assert kill_recs == local_recs and after_kill["overall"] == local["overall"]
+
+
+def _counts(result):
+    m = result.measurement
+    return m.platform, [(r.status, [s.instructions for s in r.samples]) for r in m.inputs]
 
 
 def _kill_when_recording(node: subprocess.Popen, results: Path) -> None:

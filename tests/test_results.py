@@ -97,3 +97,10 @@ def test_the_schema_accepts_every_backend_and_only_those():
     from measure.model import BACKENDS
     enum = packaged_schema("measurement-1")["properties"]["platform"]["properties"]["backend"]["enum"]
     assert enum == list(BACKENDS)
+
+
+def test_an_input_without_an_expected_output_keeps_none_across_pickling():
+    import pickle
+    from measure import Input
+    assert not pickle.loads(pickle.dumps(Input((1,)))).has_expected
+    assert pickle.loads(pickle.dumps(Input((1,), None))).has_expected
