@@ -35,7 +35,7 @@ from measure.calibration.model import fit_platform
 from measure.calibration.profile import load, reference_profile
 from measure.calibration.validate import rank_agreement
 
-HELDOUT = os.path.join(os.path.dirname(__file__), "..", "tests", "calibration_heldout")
+from measure.calibration.programs import HELDOUT_DIR as HELDOUT  # noqa: E402
 ORDER = ["3.11.7", "deb3.11.2", "3.10.13", "3.12.1", "3.13.0"]
 
 

@@ -15,6 +15,7 @@ from typing import List, Optional, Sequence
 from ._version import __version__
 from .errors import MeasureError
 from .extras import require
+from .fmt import count as _fmt_count, number as _f, table
 from .model import BACKEND_CHOICES, Config, Measurement, Program, Status, load_inputs, metric_of
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kKmMgGtT]?)(i?[bB])?\s*$")
@@ -27,10 +28,6 @@ def parse_size(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a size: write e.g. 512M, 2G or a number of bytes")
     mult = 1024 ** " KMGT".index((m.group(2) or " ").upper())
     return int(float(m.group(1)) * mult)
-
-
-def _fmt_count(v: Optional[float]) -> str:
-    return "-" if v is None else f"{v:,.0f}"
 
 
 def render(m: Measurement) -> str:
@@ -48,9 +45,7 @@ def render(m: Measurement) -> str:
         spread = "" if summ is None else (f"±{summ.relative_spread / 2 * 100:.2f} %  [{summ.min:,} – {summ.max:,}]")
         rows.append((r.name or str(r.index), r.status.value, _fmt_count(summ.median if summ else None), spread,
                      str(len(summ.values) if summ else 0)))
-    widths = [max(len(row[i]) for row in rows) for i in range(5)]
-    just = [str.ljust, str.ljust, str.rjust, str.ljust, str.rjust]
-    lines = [head, ""] + ["  ".join(just[i](row[i], widths[i]) for i in range(5)).rstrip() for row in rows]
+    lines = [head, ""] + table(rows, right={2, 4})
     for r in m.inputs:
         if r.status is not Status.OK and r.message:
             lines.append(f"\ninput {r.name or r.index}: {r.status.value}: {r.message.strip().splitlines()[-1][:300]}")
@@ -95,12 +90,7 @@ def _problem_list(text: str) -> List[int]:
 
 def _table(rows: List[List[str]]) -> List[str]:
     """Right-aligned columns, the first row the header."""
-    widths = [max(len(x) for x in col) for col in zip(*rows)]
-    return ["  ".join(c.rjust(w) for c, w in zip(row, widths)) for row in rows]
-
-
-def _f(v: Optional[float], fmt: str = ".4f") -> str:
-    return "-" if v is None else format(v, fmt)
+    return table(rows, right=range(len(rows[0])))
 
 
 def _report_footer(report, results: str) -> List[str]:
@@ -201,16 +191,18 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--entry", required=True, help="name of the function to measure")
     run.add_argument("--inputs", required=True, help="JSON list of argument lists, one per call")
     run.add_argument("--expected", help="JSON list of expected outputs, one per input (default: not checked)")
-    run.add_argument("--backend", default="auto", choices=BACKEND_CHOICES)
+    d = Config()  # the API's defaults are the command's
+    run.add_argument("--backend", default=d.backend, choices=BACKEND_CHOICES)
     run.add_argument("--python", help="measured interpreter (default: the one running measure)")
-    run.add_argument("--repeat", type=int, default=5, metavar="K", help="counted calls per input (default 5)")
-    run.add_argument("--warmup", type=int, default=0, metavar="W",
-                     help="uncounted calls before each counted call (default 0: first-call costs count)")
-    run.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS",
-                     help="wall-clock limit per call under the backend (default 10; valgrind is 24-72x slower)")
-    run.add_argument("--memory", type=parse_size, default=4 * 1024**3, metavar="SIZE",
-                     help="memory limit of the worker, e.g. 512M, 2G (default 4G)")
-    run.add_argument("--isolation", default="best-effort", choices=["best-effort", "strict"])
+    run.add_argument("--repeat", type=int, default=d.repeat, metavar="K", help=f"counted calls per input (default {d.repeat})")
+    run.add_argument("--warmup", type=int, default=d.warmup, metavar="W",
+                     help=f"uncounted calls before each counted call (default {d.warmup}: first-call costs count)")
+    run.add_argument("--timeout", type=float, default=d.timeout, metavar="SECONDS",
+                     help=f"wall-clock limit per call under the backend (default {d.timeout:g}; qemu runs code 5-16x "
+                          "slower than native, valgrind 40-130x)")
+    run.add_argument("--memory", type=parse_size, default=d.memory, metavar="SIZE",
+                     help=f"memory limit of the worker, e.g. 512M, 2G (default {d.memory // 2**30}G)")
+    run.add_argument("--isolation", default=d.isolation, choices=["best-effort", "strict"])
     run.add_argument("--functions", action="store_true",
                      help="valgrind: also record each call's instructions per C function (for `measure normalize`'s "
                           "function model)")
@@ -219,7 +211,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--pyperf", metavar="FILE", help="also export the counts in pyperf's JSON format")
     run.add_argument("--budget", type=int, metavar="INSTRUCTIONS",
                      help="instructions a counted call may execute: a call that counts more is a timeout, "
-                          "whatever the wall clock says (valgrind, perf)")
+                          "whatever the wall clock says (perf, qemu, valgrind)")
     run.set_defaults(func=_cmd_run)
     score = sub.add_parser("score", help="score samples of a benchmark's problem set")
     ssub = score.add_subparsers(dest="adapter", required=True)

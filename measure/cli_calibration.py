@@ -12,11 +12,12 @@ from pathlib import Path
 from typing import Optional
 
 from .errors import InputFileError
+from .fmt import percent, table
 from .model import BACKENDS
 
 
-def _pct(x: Optional[float]) -> str:
-    return "-" if x is None else f"{100 * x:.1f} %"
+def _percent(x: Optional[float]) -> str:
+    return percent(x, sign=False, digits=1)
 
 
 def render_profile(p, elapsed: Optional[float] = None) -> str:
@@ -44,17 +45,17 @@ def render_profile(p, elapsed: Optional[float] = None) -> str:
     lines.append(f"interaction  SD {sd:.4f} (log) = ±{100 * sd:.1f} % per program: the floor on agreement")
     lo = fit.get("lopo") or {}
     if lo:
-        lines.append(f"LOPO         median {_pct(lo['median'])}  p90 {_pct(lo['p90'])}  worst {_pct(lo['worst'])}"
+        lines.append(f"LOPO         median {_percent(lo['median'])}  p90 {_percent(lo['p90'])}  worst {_percent(lo['worst'])}"
                      "  (platform factor)")
     il = fit.get("ipb_lopo")
     if il:
         used = "used: beats the single factor" if fit.get("ipb_pays") else "not used: no better than one factor"
-        lines.append(f"IPB model    median {_pct(il['median'])}  p90 {_pct(il['p90'])}  worst {_pct(il['worst'])}"
+        lines.append(f"IPB model    median {_percent(il['median'])}  p90 {_percent(il['p90'])}  worst {_percent(il['worst'])}"
                      f"  slope {fit['ipb']['beta']:+.4f} per log(instr/bytecode)  ({used})")
     fl = fit.get("functions_lopo")
     if fl:
         fm = fit["functions"]
-        lines.append(f"functions    median {_pct(fl['median'])}  p90 {_pct(fl['p90'])}  worst {_pct(fl['worst'])}"
+        lines.append(f"functions    median {_percent(fl['median'])}  p90 {_percent(fl['p90'])}  worst {_percent(fl['worst'])}"
                      f"  ({len(fm['coef'])} C functions, ridge lambda {fm['lam']:.3g}; nested LOPO)")
     if fit.get("model"):
         names = {"factor": "platform factor", "ipb": "IPB model", "functions": "function model"}
@@ -67,10 +68,10 @@ def render_profile(p, elapsed: Optional[float] = None) -> str:
 
 def render_validation(v) -> str:
     from .calibration.validate import THRESHOLDS as T
-    lines = [f"held-out     {v.n} programs  median {_pct(v.median_error)}  worst {_pct(v.worst_error)}  "
+    lines = [f"held-out     {v.n} programs  median {_percent(v.median_error)}  worst {_percent(v.worst_error)}  "
              f"Spearman {v.spearman:.3f}  Kendall {v.kendall:.3f}"]
     if v.lopo_median is not None:
-        lines.append(f"suite LOPO   median {_pct(v.lopo_median)}  worst {_pct(v.lopo_worst)}")
+        lines.append(f"suite LOPO   median {_percent(v.lopo_median)}  worst {_percent(v.lopo_worst)}")
     lines.append(f"verdict      {v.verdict}" + (f": {'; '.join(v.reasons)}" if v.reasons else "") +
                  f"  (thresholds: median <= {T['heldout_median']:.0%}, worst <= {T['heldout_worst']:.0%}, "
                  f"Spearman >= {T['spearman']}, Kendall >= {T['kendall']}, suite LOPO median <= {T['lopo_median']:.0%})")
@@ -111,10 +112,11 @@ def _cmd_calibrate(args) -> int:
     if args.validate:
         if p.is_reference:
             raise InputFileError("--validate compares a platform with the reference: drop --as-reference")
-        heldout = args.heldout or "tests/calibration_heldout"
+        from .calibration.programs import HELDOUT_DIR
+        heldout = args.heldout or HELDOUT_DIR
         if not Path(heldout).is_dir():
-            raise InputFileError(f"no held-out programs at {heldout!r}: pass --heldout DIR (the repository's "
-                                 "tests/calibration_heldout)")
+            raise InputFileError(f"no held-out programs at {heldout!r}: pass --heldout DIR (a directory of calibration "
+                                 f"programs; the shipped ones are in {HELDOUT_DIR})")
         v, norm, refc, c = validate_profile(p, heldout, reference_python=args.reference_python, python=args.python,
                                             timeout=args.timeout, progress=progress, bar=bar)
         from dataclasses import replace
@@ -209,9 +211,7 @@ def _print_normalized(args, out) -> int:
                              f"[{i.ci[0]:,.0f} – {i.ci[1]:,.0f}]", f"[{i.prediction[0]:,.0f} – {i.prediction[1]:,.0f}]",
                              "" if i.coverage is None else f"{100 * i.coverage:.1f} %"))
         k_cols = 7 if any(r[6] for r in rows[1:]) else 6
-        w = [max(len(r[k]) for r in rows) for k in range(k_cols)]
-        for r in rows:
-            print("  ".join(r[k].rjust(w[k]) if k in (2, 3, 6) else r[k].ljust(w[k]) for k in range(k_cols)).rstrip())
+        print("\n".join(table([r[:k_cols] for r in rows], right={2, 3, 6})))
     return 0
 
 
@@ -230,7 +230,7 @@ def register(sub) -> None:
     c.add_argument("--processes", type=int, help="worker processes (default 1; time: 5)")
     c.add_argument("--timeout", type=float, default=600.0, metavar="SECONDS", help="per call (default 600)")
     c.add_argument("--validate", action="store_true", help="also validate against the reference on held-out programs")
-    c.add_argument("--heldout", metavar="DIR", help="held-out programs (default: tests/calibration_heldout); with "
+    c.add_argument("--heldout", metavar="DIR", help="held-out programs (default: the 16 shipped in measure/calibration/heldout); with "
                    "--as-reference: also measure them and store their counts in the reference profile")
     c.add_argument("--reference-python", metavar="PATH",
                    help="measure the held-out programs on this reference interpreter now (default: the counts "

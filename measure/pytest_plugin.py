@@ -263,7 +263,8 @@ def pytest_terminal_summary(terminalreporter) -> None:
             terminalreporter.section("measure")
             terminalreporter.write_line(f"measure: error: {state.error}", red=True)
         return
-    from .gate.report import fmt_value, render_text
+    from .fmt import value as fmt_value
+    from .gate.report import render_text
     from .gate.resultset import merge
     tr = terminalreporter
     tr.section("measure")
@@ -286,9 +287,8 @@ def pytest_terminal_summary(terminalreporter) -> None:
             rows.append((name, fmt_value(mid, unit), f"[{fmt_value(min(vals), unit)} - {fmt_value(max(vals), unit)}]",
                          str(len(vals))))
         tr.write_line(f"backend {rs.backend}  {rs.platform.label()}")
-        widths = [max(len(r[i]) for r in rows) for i in range(4)]
-        for r in rows:
-            tr.write_line("  ".join([r[0].ljust(widths[0]), r[1].rjust(widths[1]), r[2].ljust(widths[2]),
-                                     r[3].rjust(widths[3])]).rstrip())
+        from .fmt import table
+        for line in table(rows, right={1, 3}):
+            tr.write_line(line)
     if state.saved:
         tr.write_line(f"results saved to {state.saved}")

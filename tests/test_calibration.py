@@ -32,7 +32,7 @@ from measure.errors import InputFileError
 from measure.model import InputResult, Measurement, PlatformKey, Sample, Status
 
 HERE = os.path.dirname(__file__)
-HELDOUT = os.path.join(HERE, "calibration_heldout")
+from measure.calibration.programs import HELDOUT_DIR as HELDOUT
 MEASURE = shutil.which("measure", path=os.path.dirname(sys.executable)) or shutil.which("measure")
 KEY_A = PlatformKey("valgrind", "x86_64", "Test CPU", "cpython", "3.11.7", "aaaaaaaaaaaaaaaa", "6.1.0", __version__)
 KEY_B = replace(KEY_A, python_version="3.11.2", python_build="bbbbbbbbbbbbbbbb")

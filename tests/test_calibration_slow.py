@@ -11,7 +11,7 @@ import pytest
 from measure.calibration import calibrate, reference_profile, validate_profile
 from measure.calibration.validate import THRESHOLDS
 
-HELDOUT = os.path.join(os.path.dirname(__file__), "calibration_heldout")
+from measure.calibration.programs import HELDOUT_DIR as HELDOUT
 INTERPRETERS = {
     "pyenv-3.10.13": "/root/.pyenv/versions/3.10.13/bin/python",
     "pyenv-3.11.7": "/root/.pyenv/versions/3.11.7/bin/python",

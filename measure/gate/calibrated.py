@@ -13,7 +13,7 @@ import math
 from dataclasses import replace
 from typing import List, Sequence, Tuple
 
-from ..errors import ConfigError
+from ..errors import ConfigError, MissingProfile
 from .compare import GatePolicy
 from .resultset import BenchResult, ResultSet
 
@@ -22,11 +22,11 @@ Z95 = 1.959963984540054
 
 def _profile_for(rs: ResultSet, profiles: Sequence, what: str):
     from ..calibration.normalize import missing_profile_message
-    from ..calibration.profile import reference_profile
-    for p in list(profiles) + [reference_profile()]:
+    from ..calibration.profile import shipped_profiles
+    for p in list(profiles) + shipped_profiles():
         if p.matches(rs.platform):
             return p
-    raise ConfigError(f"no calibration profile matches the {what}'s platform: " + missing_profile_message(rs.platform))
+    raise MissingProfile(f"no calibration profile matches the {what}'s platform: " + missing_profile_message(rs.platform))
 
 
 def _scaled(rs: ResultSet, factor: float) -> ResultSet:

@@ -14,6 +14,7 @@ import sys
 from typing import Dict
 
 from ..errors import ConfigError
+from ..fmt import table
 from ..model import BACKEND_CHOICES
 from .compare import parse_fraction
 from .vcs import current_branch, current_commit
@@ -156,17 +157,15 @@ def cmd_history_list(args) -> int:
     if not rows:
         print(f"no runs recorded in {_history_db(args)}")
         return 0
-    w = max([len("benchmark")] + [len(r["benchmark"]) for r in rows])
-    print(f"{'benchmark'.ljust(w)}  runs  last run")
-    for r in rows:
-        print(f"{r['benchmark'].ljust(w)}  {r['runs']:>4}  {r['last']}")
+    print("\n".join(table([("benchmark", "runs", "last run")] + [(r["benchmark"], str(r["runs"]), r["last"])
+                                                                   for r in rows], right={1})))
     return 0
 
 
 def cmd_history_show(args) -> int:
     from .changepoint import change_points
     from .history import History
-    from .report import fmt_value
+    from ..fmt import value as fmt_value
     from .resultset import unit_of
     with History(_history_db(args)) as h:
         plats = h.platforms(args.benchmark, args.branch)
@@ -194,9 +193,7 @@ def cmd_history_show(args) -> int:
         mark = f"<- {c.change * 100:+.2f} % starts here" if c else ""
         rows.append((p.time, p.commit[:12], p.branch, fmt_value(p.value, unit) if p.value is not None else p.status,
                      mark))
-    widths = [max(len(r[i]) for r in rows) for i in range(5)]
-    for r in rows:
-        print("  ".join(r[i].rjust(widths[i]) if i == 3 else r[i].ljust(widths[i]) for i in range(5)).rstrip())
+    print("\n".join(table(rows, right={3})))
     if cps:
         print(f"\n{len(cps)} change point(s) (PELT, steps >= {args.min_change * 100:g} %):")
         for c in cps:

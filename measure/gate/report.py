@@ -11,30 +11,13 @@ import socket
 from typing import List, Optional
 from xml.sax.saxutils import escape, quoteattr
 
+from ..fmt import percent as fmt_pct, table, value as fmt_value
 from .compare import BenchComparison, GateReport
 
 MARK = {"pass": "ok", "slower": "SLOWER", "faster": "faster", "failed": "FAILED", "new": "new",
         "missing": "missing", "no-baseline": "no baseline"}
 EMOJI = {"pass": "✅", "slower": "❌", "failed": "❌", "faster": "🚀", "new": "🆕", "missing": "➖",
          "no-baseline": "➖"}
-
-
-def fmt_value(v: Optional[float], unit: str) -> str:
-    """1,482,771 instr, or a time with a unit (ns, us, ms, s) and 3 significant digits."""
-    if v is None:
-        return "-"
-    if unit == "instr":
-        return f"{v:,.0f}"
-    for scale, name in ((1e9, "s"), (1e6, "ms"), (1e3, "us")):
-        if v >= scale:
-            return f"{v / scale:.3g} {name}"
-    return f"{v:.3g} ns"
-
-
-def fmt_pct(v: Optional[float], sign: bool = True) -> str:
-    if v is None:
-        return "-"
-    return f"{v * 100:+.2f} %" if sign else f"{v * 100:.2f} %"
 
 
 def _interval(c: BenchComparison) -> str:
@@ -74,13 +57,7 @@ def summary_line(report: GateReport) -> str:
 
 def render_text(report: GateReport) -> str:
     """The short aligned table for logs."""
-    table = rows(report)
-    widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
-    right = {1, 2, 3, 5}
-    lines = [f"measure gate  backend {report.backend}  {report.platform}", ""]
-    for r in table:
-        lines.append("  ".join(r[i].rjust(widths[i]) if i in right else r[i].ljust(widths[i])
-                               for i in range(len(r))).rstrip())
+    lines = [f"measure gate  backend {report.backend}  {report.platform}", ""] + table(rows(report), right={1, 2, 3, 5})
     lines.append("")
     lines.append(f"rule: {report.method}")
     for c in report.comparisons:
