@@ -58,4 +58,5 @@ def test_the_wheel_carries_the_native_parts_schemas_and_calibration_data(dist):
                    "measure/calibration/reference-profile.json", "measure/sandbox/worker.py"):
         assert needed in names, f"{needed} is missing from the wheel"
     assert any(n.startswith("measure/calibration/suite/") and n.endswith(".py") for n in names)
+    assert len([n for n in names if n.startswith("measure/calibration/heldout/") and n.endswith(".py")]) == 16
     assert not any(n.startswith(("tests/", "benchmarks/", "examples/")) for n in names)
