@@ -6,6 +6,27 @@ runs under any CPython >= 3.9. Values travel as JSON with a few tagged forms for
 ``trusted=False``: anything unknown is a :class:`WireError`, never evaluated or unpickled. Only
 inputs going *to* the worker may use the ``$pickle`` form (they come from the caller, not from a
 candidate).
+
+The protocol (the parent's side is measure/sandbox/session.py, the worker's worker.py and the
+fork server in workerlib.c). The frames of
+one worker, in order (``>`` from the worker, ``<`` the parent's one-byte answers):
+
+    > ready {pid}                  < r   (the backend's log is sealed; the candidate may run)
+    > start {what: setup}          < g   (perf: counters enabled)
+    > end                          < d   (perf: counters disabled)
+    > setup {status, ...}          < s   (the setup's counts are read; the next call's input written)
+    then for each fork k of the fork server (with an auditing backend, k = 0 is the worker's own
+    empty canary call, result {i: -1}), each a fresh fork:
+    > start {what: call}           < g   (perf: counters enabled; they stay so until the exit)
+    > result {i, r, status, ...}
+    > reaped {k, pid, exit, signal}  (from the fork server)   < n   (read; the next call's input
+                                                                      written; the directory may go)
+    > done
+
+A call has exactly one start (perf), at most one result, then its reaped frame; any other
+order, or a frame the worker never sends, means the candidate wrote to the channel: the call is
+``sandbox_violation``. Frames ``start``/``end`` exist only in perf mode. A call's input is the file
+``input`` in the worker's directory, written by :meth:`_Worker.release` just before its fork.
 """
 import base64
 import json

@@ -1,26 +1,9 @@
 """The parent's side of the worker protocol: launch the sandboxed worker, answer its region
 signals, read the backend's counts, enforce deadlines, restart after a killed call.
 
-Nothing a candidate produces is evaluated here: frames are parsed strictly (wire.py) and a
-malformed one ends the worker with ``sandbox_violation`` for the call in flight. The frames of
-one worker, in order (``>`` from the worker, ``<`` the parent's one-byte answers):
-
-    > ready {pid}                  < r   (the backend's log is sealed; the candidate may run)
-    > start {what: setup}          < g   (perf: counters enabled)
-    > end                          < d   (perf: counters disabled)
-    > setup {status, ...}          < s   (the setup's counts are read; the next call's input written)
-    then for each fork k of the fork server (with an auditing backend, k = 0 is the worker's own
-    empty canary call, result {i: -1}), each a fresh fork:
-    > start {what: call}           < g   (perf: counters enabled; they stay so until the exit)
-    > result {i, r, status, ...}
-    > reaped {k, pid, exit, signal}  (from the fork server)   < n   (read; the next call's input
-                                                                      written; the directory may go)
-    > done
-
-A call has exactly one start (perf), at most one result, then its reaped frame; any other
-order, or a frame the worker never sends, means the candidate wrote to the channel: the call is
-``sandbox_violation``. Frames ``start``/``end`` exist only in perf mode. A call's input is the file
-``input`` in the worker's directory, written by :meth:`_Worker.release` just before its fork.
+Nothing a candidate produces is evaluated here: frames are parsed strictly and a malformed one
+ends the worker with ``sandbox_violation`` for the call in flight. The frames and their order are
+written down in :mod:`measure.wire`, the module both sides share.
 """
 from __future__ import annotations
 
