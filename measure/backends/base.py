@@ -1,21 +1,57 @@
 """What every backend provides to the session driver."""
 from __future__ import annotations
 
+import hashlib
+import os
+import subprocess
+import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Dict, List, Optional, Sequence
 
 from .. import dispatch as _dispatch
-
-from ..native import Child
-from ..platform import Interpreter
-from ..native import workerlib_path
+from ..jsonfile import write_json_atomic
+from ..native import Child, workerlib_path
+from ..platform import Interpreter, base_environment, default_cache_dir
 
 
 @lru_cache(maxsize=None)
 def host_dispatch() -> str:
     """The CPU this host shows a process (:func:`measure.dispatch.describe`)."""
     return _dispatch.seen_here(workerlib_path())
+
+
+def emulated_dispatch(launcher: List[str], key: Sequence[str], unavailable: type, remedy: str) -> str:
+    """The CPU that processes run through ``launcher`` (an emulator's argv, up to the program) see:
+    :mod:`measure.dispatch` run under it, kept in the user's cache (``dispatch-<hash of key>.txt``)
+    after the first probe (a second or two). ``key``: what the answer is a function of (the
+    emulator, its version, the host); ``unavailable``: the BackendUnavailable to raise, with
+    ``remedy``, when the probe cannot run."""
+    digest = hashlib.sha256("\0".join(key).encode()).hexdigest()[:16]
+    path = os.path.join(default_cache_dir(), f"dispatch-{digest}.txt")
+    try:
+        with open(path, encoding="utf-8") as f:
+            seen = f.read().strip()
+        if seen:
+            return seen
+    except OSError:
+        pass
+    cmd = [*launcher, sys.executable, "-S", "-I", _dispatch.__file__, workerlib_path()]
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=base_environment())
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise unavailable(f"{launcher[0]} could not run the interpreter to read the CPU it shows ({exc}). "
+                          + remedy) from None
+    lines = out.stdout.strip().splitlines()
+    if out.returncode != 0 or not lines:
+        raise unavailable(f"{launcher[0]} could not run the interpreter to read the CPU it shows (exit "
+                          f"{out.returncode}: {out.stderr.strip()[-400:]}). " + remedy)
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        write_json_atomic(path, lines[-1] + "\n")
+    except OSError:
+        pass  # an unwritable cache costs the probe next time, nothing else
+    return lines[-1]
 
 
 @dataclass(frozen=True)

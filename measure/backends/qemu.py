@@ -20,7 +20,6 @@ docs/security-model.md.
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import platform
 import re
@@ -31,13 +30,11 @@ import tempfile
 from functools import lru_cache
 from typing import List, Optional, Tuple
 
-from .. import dispatch
 from ..errors import BackendUnavailable, WorkerProtocolError
-from ..jsonfile import write_json_atomic
 from ..model import Status
-from ..native import QEMU_PLUGIN, Child, qemu_plugin_path, workerlib_path
-from ..platform import Interpreter, base_environment, default_cache_dir
-from .base import Backend, Counts, host_dispatch
+from ..native import QEMU_PLUGIN, Child, qemu_plugin_path
+from ..platform import Interpreter, base_environment
+from .base import Backend, Counts, emulated_dispatch, host_dispatch
 
 # The emulated CPU per ISA: a fixed, versioned model (``max`` follows the QEMU release). x86_64:
 # Haswell, x86-64-v3 like most hosts' dispatch level (numpy 2 needs more than qemu64's v1); the
@@ -112,35 +109,12 @@ def _probe(qemu: str) -> str:
 @lru_cache(maxsize=None)
 def qemu_dispatch(qemu: str) -> str:
     """The CPU that the processes QEMU runs see (:func:`measure.dispatch.describe`) and the QEMU
-    release, kept in the user's cache (``dispatch-*.txt``) after the first probe (about a second).
-    The host is part of the cache key, so that a host whose guests saw another CPU would show."""
+    release. The host is part of the cache key, so that a host whose guests saw another CPU would show."""
     real = os.path.realpath(qemu)
     version = qemu_version(real)
-    key = hashlib.sha256("\0".join((real, version, cpu_model(), host_dispatch())).encode()).hexdigest()[:16]
-    path = os.path.join(default_cache_dir(), f"dispatch-qemu-{key}.txt")
-    try:
-        with open(path, encoding="utf-8") as f:
-            seen = f.read().strip()
-        if seen:
-            return seen
-    except OSError:
-        pass
-    cmd = [real, "-cpu", cpu_model(), sys.executable, "-S", "-I", dispatch.__file__, workerlib_path()]
-    try:
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=base_environment())
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise QemuUnavailable(f"QEMU could not run the interpreter to read the CPU it shows ({exc}).") from None
-    lines = out.stdout.strip().splitlines()
-    if out.returncode != 0 or not lines:
-        raise QemuUnavailable(f"QEMU could not run the interpreter to read the CPU it shows (exit {out.returncode}: "
-                              f"{out.stderr.strip()[-400:]}). Check `{real} {sys.executable} -c pass`.")
-    seen = f"{lines[-1]} (qemu {version})"
-    try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        write_json_atomic(path, seen + "\n")
-    except OSError:
-        pass  # an unwritable cache costs the probe next time, nothing else
-    return seen
+    seen = emulated_dispatch([real, "-cpu", cpu_model()], ("qemu", real, version, cpu_model(), host_dispatch()),
+                             QemuUnavailable, f"Check `{real} {sys.executable} -c pass`.")
+    return f"{seen} (qemu {version})"
 
 
 class QemuBackend(Backend):

@@ -22,22 +22,18 @@ from __future__ import annotations
 
 import ctypes
 import glob
-import hashlib
 import os
 import re
 import shutil
 import stat
 import subprocess
-import sys
 from functools import lru_cache
 from typing import Dict, List, Optional
 
-from .. import dispatch
 from ..errors import ValgrindUnavailable, WorkerProtocolError
-from ..jsonfile import write_json_atomic
 from ..native import Child, workerlib_path
-from ..platform import Interpreter, base_environment, default_cache_dir
-from .base import Backend, Counts, host_dispatch
+from ..platform import Interpreter
+from .base import Backend, Counts, emulated_dispatch, host_dispatch
 from .callgrind import parse
 
 
@@ -58,34 +54,10 @@ def valgrind_version(path: str) -> str:
 @lru_cache(maxsize=None)
 def valgrind_dispatch(valgrind: str) -> str:
     """The CPU that ``valgrind`` shows the processes it runs on this host: VEX answers CPUID from a
-    fixed table chosen by the host's feature level, so this is a function of (valgrind, host CPU),
-    kept in the user's cache (``dispatch-*.txt``) after the first probe (about 2 s)."""
+    fixed table chosen by the host's feature level, so this is a function of (valgrind, host CPU)."""
     real = os.path.realpath(valgrind)
-    key = hashlib.sha256("\0".join((real, valgrind_version(real), host_dispatch())).encode()).hexdigest()[:16]
-    path = os.path.join(default_cache_dir(), f"dispatch-{key}.txt")
-    try:
-        with open(path, encoding="utf-8") as f:
-            seen = f.read().strip()
-        if seen:
-            return seen
-    except OSError:
-        pass
-    cmd = [real, "-q", "--tool=none", sys.executable, "-S", "-I", dispatch.__file__, workerlib_path()]
-    try:
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=base_environment())
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise ValgrindUnavailable(f"valgrind could not run the interpreter to read the CPU it shows ({exc}). "
-                                  "Check `valgrind python3 -c pass`, or choose --backend perf/time.") from None
-    seen = out.stdout.strip().splitlines()[-1] if out.returncode == 0 and out.stdout.strip() else ""
-    if not seen:
-        raise ValgrindUnavailable(f"valgrind could not run the interpreter to read the CPU it shows (exit "
-                                  f"{out.returncode}: {out.stderr.strip()[-400:]}). Check `valgrind python3 -c pass`.")
-    try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        write_json_atomic(path, seen + "\n")
-    except OSError:
-        pass  # an unwritable cache costs the probe next time, nothing else
-    return seen
+    return emulated_dispatch([real, "-q", "--tool=none"], (real, valgrind_version(real), host_dispatch()),
+                             ValgrindUnavailable, "Check `valgrind python3 -c pass`, or choose --backend perf/time.")
 
 
 class ValgrindBackend(Backend):
