@@ -170,3 +170,14 @@ def test_a_qemu_measurement_round_trips_through_its_json_document(qemu, tmp_path
     m.save(tmp_path / "m.json")
     back = Measurement.load(tmp_path / "m.json")
     assert back.platform == m.platform and back.inputs[0].samples[0].instructions == m.inputs[0].samples[0].instructions
+
+
+def test_the_shipped_qemu_profile_normalises_qemu_counts_without_being_given(qemu):
+    from measure.calibration.normalize import normalize_all
+    from measure.calibration.profile import shipped_profiles
+    m = measure(LOOP, [[1000]], Config(backend="qemu", repeat=1))
+    match = [p for p in shipped_profiles() if p.matches(m.platform)]
+    if not match:
+        pytest.skip(f"no shipped profile for {m.platform.label()} (the shipped one is for the reference interpreter)")
+    assert abs(match[0].fit["factor"] - 1) < 0.01  # qemu and callgrind count the same work within 1 %
+    assert normalize_all([m], [])[0] is not None
