@@ -163,15 +163,13 @@ def normalize_all(measurements: Sequence[Measurement], profiles: Sequence[Profil
     A measurement on the reference platform needs no profile beyond the reference's own. Any other
     platform without a matching profile raises MissingProfile naming that platform and the command
     that makes its profile; nothing is compared without one."""
-    from .profile import reference_profile
+    from .profile import shipped_profiles
     out = []
     pool = list(profiles)
     for m in measurements:
         match = next((p for p in pool if p.matches(m.platform)), None)
         if match is None:
-            ref = reference_profile()
-            if ref.matches(m.platform):
-                match = ref
+            match = next((p for p in shipped_profiles() if p.matches(m.platform)), None)
         if match is None:
             raise MissingProfile(missing_profile_message(m.platform))
         out.append(normalize(m, match, allow_rejected=allow_rejected))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import os
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -69,6 +70,11 @@ def parse_program(name: str, source: str, path: str = "<program>") -> Calibratio
         name=name, source=source, entry=_constant(tree, "ENTRY", path), args=args,
         kind=_constant(tree, "KIND", path), requires=tuple(_constant(tree, "REQUIRES", path, (), False)),
         reference=_constant(tree, "REFERENCE", path, None, False), doc=(ast.get_docstring(tree) or "").strip())
+
+
+#: The held-out programs shipped with measure (package data): what ``measure calibrate --validate``
+#: checks a profile on when no ``--heldout`` is given.
+HELDOUT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "heldout")
 
 
 def load_directory(path: str | Path) -> List[CalibrationProgram]:
