@@ -1,9 +1,9 @@
 """The ``qemu`` backend: the worker runs under QEMU user mode with measure's TCG plugin, which counts
 the guest instructions between the worker's region markers exactly (native/qemu_icount.c).
 
-Why: where there is no PMU the other deterministic counter is callgrind, at 40-130x native per
+Why: where there is no PMU the other deterministic counter is callgrind, at 40-105x native per
 call. QEMU translates each block once per process and the plugin adds its instruction count
-inline, and a forked call keeps the translations: about 5-11x native (benchmarks/bench_core.py).
+inline, and a forked call keeps the translations: 7-16x native on interpreter-bound code (benchmarks/bench_core.py).
 
 What the process sees: a fixed emulated CPU (:data:`CPU_MODELS`), not the host's, so the C
 library's and numpy's CPU dispatch, and with them the counts, are the same on every host of the
