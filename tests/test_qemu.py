@@ -52,13 +52,14 @@ def test_repeats_of_a_call_count_the_same_to_the_instruction(qemu):
     assert len(set(c)) == 1 and c[0] > 20000 * 20
 
 
-def test_five_fresh_invocations_count_the_same(qemu):
+def test_five_fresh_invocations_count_the_same(qemu, tmp_path):
     code = ("from measure import *; import sys, textwrap\n"
             "src = 'def f(n):\\n    return sorted(str(i) for i in range(n))\\n'\n"
             "m = measure(Program(src, 'f'), [[3000]], Config(backend='qemu', repeat=2))\n"
             "print([s.instructions for s in m.inputs[0].samples])")
-    outs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-            for _ in range(5)}
+    # from another directory: in the repository's root, `import measure` would find the source tree
+    outs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                           cwd=tmp_path).stdout for _ in range(5)}
     assert len(outs) == 1, outs
 
 
