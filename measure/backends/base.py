@@ -54,6 +54,32 @@ def emulated_dispatch(launcher: List[str], key: Sequence[str], unavailable: type
     return lines[-1]
 
 
+class LogAudit:
+    """The part of an emulator's audit that reads its log: the log is made root's before the
+    candidate runs (then the guest, an unprivileged user, cannot reopen it), and each region's
+    check reads the complete lines written since the last (:meth:`advance`)."""
+
+    def __init__(self, path: str):
+        self.path, self.offset = path, 0
+
+    def seal_log(self) -> None:
+        """Make the log root's (as root; otherwise it stays the user's, and the Measurement's
+        isolation facts say the count is not tamper-evident) and skip what was written so far."""
+        if os.getuid() == 0:
+            os.chown(self.path, 0, 0)
+            os.chmod(self.path, 0o600)
+        self.offset = os.path.getsize(self.path)
+
+    def advance(self) -> bytes:
+        """The complete lines written since the last call."""
+        with open(self.path, "rb") as f:
+            f.seek(self.offset)
+            data = f.read()
+        end = data.rfind(b"\n") + 1
+        self.offset += end
+        return data[:end]
+
+
 @dataclass(frozen=True)
 class Counts:
     """Counter values of one region. None: this backend does not count that quantity.

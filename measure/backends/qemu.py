@@ -34,7 +34,7 @@ from ..errors import BackendUnavailable, WorkerProtocolError
 from ..model import Status
 from ..native import QEMU_PLUGIN, Child, qemu_plugin_path
 from ..platform import Interpreter, base_environment
-from .base import Backend, Counts, emulated_dispatch, host_dispatch
+from .base import Backend, Counts, LogAudit, emulated_dispatch, host_dispatch
 
 # The emulated CPU per ISA: a fixed, versioned model (``max`` follows the QEMU release). x86_64:
 # Haswell, x86-64-v3 like most hosts' dispatch level (numpy 2 needs more than qemu64's v1); the
@@ -187,39 +187,24 @@ def region_count(log: str, pid: int) -> Optional[int]:
     return int(found[-1]) if found else None
 
 
-class QemuAudit:
+class QemuAudit(LogAudit):
     """Checks every region against the plugin's log (see the module docstring)."""
 
     canary = False  # the plugin writes each count itself: there is no dump to cross-check
 
-    def __init__(self, path: str):
-        self.path, self.offset = path, 0
-
     def seal(self) -> None:
-        """Make the log root's (the guest can then not reopen it) and check that the plugin loaded:
-        called before any code of the candidate runs."""
-        if os.getuid() == 0:
-            os.chown(self.path, 0, 0)
-            os.chmod(self.path, 0o600)
+        """Check that the plugin loaded and seal its log: called before any code of the candidate runs."""
         with open(self.path, "rb") as f:
             head = f.readline()
         if not head.startswith(b"install "):
             raise WorkerProtocolError("QEMU ran the worker without measure's plugin: nothing would be counted")
-        self.offset = os.path.getsize(self.path)
-
-    def _advance(self) -> bytes:
-        with open(self.path, "rb") as f:
-            f.seek(self.offset)
-            data = f.read()
-        end = data.rfind(b"\n") + 1
-        self.offset += end
-        return data[:end]
+        self.seal_log()
 
     def skip(self) -> Optional[Tuple[Status, str]]:
         """Pass over a region that never reported; (status, why) when the plugin ended its process:
         a call stopped at its budget is a right-censored ``timeout``, one killed for reaching for its
         count a ``sandbox_violation`` (see :meth:`check`); else None."""
-        text = self._advance()
+        text = self.advance()
         killed = _killed("call", text)
         if killed:
             return Status.SANDBOX_VIOLATION, killed
@@ -230,7 +215,7 @@ class QemuAudit:
         return None
 
     def check(self, region: str, pid: int, total: Optional[int], needed: bool = True) -> Optional[str]:
-        text = self._advance()
+        text = self.advance()
         killed = _killed(region, text)
         if killed:
             return killed

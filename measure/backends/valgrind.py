@@ -33,7 +33,7 @@ from typing import Dict, List, Optional
 from ..errors import ValgrindUnavailable, WorkerProtocolError
 from ..native import Child, workerlib_path
 from ..platform import Interpreter
-from .base import Backend, Counts, emulated_dispatch, host_dispatch
+from .base import Backend, Counts, LogAudit, emulated_dispatch, host_dispatch
 from .callgrind import parse
 
 
@@ -142,39 +142,28 @@ def _read_regular(path: str) -> Optional[bytes]:
         return f.read(MAX_DUMP)
 
 
-class RequestAudit:
+class RequestAudit(LogAudit):
     """Checks every region against valgrind's own log (see the module docstring)."""
 
     canary = True  # the worker forks the harness's own empty call first: the reference of every call
 
     def __init__(self, path: str):
-        self.path, self.offset = path, 0
+        super().__init__(path)
         self.overhead: Optional[int] = None  # collected - dumped, in the canary's process
 
     def seal(self) -> None:
         """Make the log root's and skip what valgrind wrote at start-up: called before any code of
-        the candidate runs (as root; otherwise the log stays the user's, and says so nowhere)."""
-        if os.getuid() == 0:
-            os.chown(self.path, 0, 0)
-            os.chmod(self.path, 0o600)
-        self.offset = os.path.getsize(self.path)
-
-    def _advance(self) -> bytes:
-        with open(self.path, "rb") as f:
-            f.seek(self.offset)
-            data = f.read()
-        end = data.rfind(b"\n") + 1
-        self.offset += end
-        return data[:end]
+        the candidate runs."""
+        self.seal_log()
 
     def skip(self) -> None:
         """Pass over a region that never ran (a call killed or failed before its region)."""
-        self._advance()
+        self.advance()
 
     def check(self, region: str, pid: int, total: Optional[int], needed: bool = True) -> Optional[str]:
         """None if the region since the last check is exactly the harness's own; else why not.
         ``needed``: the region's count is kept (an ok call), so a missing dump is a problem too."""
-        text = self._advance()
+        text = self.advance()
         codes = [int(c, 16) for c in _REQUEST.findall(text)]
         codes = [c for c in codes if c not in HARMLESS]
         if codes != REGION:
