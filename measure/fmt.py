@@ -2,6 +2,7 @@
 log, the pytest summary, the calibration reports, the benchmarks), as pyperf and hyperfine do."""
 from __future__ import annotations
 
+import argparse
 from typing import Collection, List, Optional, Sequence
 
 
@@ -46,3 +47,22 @@ def percent(v: Optional[float], sign: bool = True, digits: int = 2) -> str:
 def number(v: Optional[float], spec: str = ".4f") -> str:
     """``v`` in the format ``spec`` (a score, a ratio); "-" for None."""
     return "-" if v is None else format(v, spec)
+
+
+def parse_fraction(text: str) -> float:
+    """A tolerance as written on a command line (the gate's CLI and the pytest plugin): '1%' or
+    '1 %' -> 0.01; '0.01' -> 0.01. A bare number >= 1 is refused (ambiguous)."""
+    t = text.strip()
+    try:
+        if t.endswith("%"):
+            v = float(t[:-1]) / 100
+        else:
+            v = float(t)
+            if v >= 1:
+                raise argparse.ArgumentTypeError(f"{text!r}: write a percentage with '%' (e.g. 2%) or a fraction "
+                                                 "below 1 (e.g. 0.02)")
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a percentage (2%) or a fraction (0.02)") from None
+    if not 0 <= v < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be between 0 % and 100 %")
+    return v

@@ -131,7 +131,8 @@ def pytest_configure(config) -> None:
         path = runs[-1]
     if path:
         from .errors import MeasureError
-        from .gate.compare import GatePolicy, parse_fraction
+        from .fmt import parse_fraction
+        from .gate.compare import GatePolicy
         from .gate.resultset import load_results
         try:
             state.policy = GatePolicy(tolerance=parse_fraction(config.getoption("measure_tolerance")),

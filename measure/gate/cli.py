@@ -14,9 +14,8 @@ import sys
 from typing import Dict
 
 from ..errors import ConfigError
-from ..fmt import table
+from ..fmt import parse_fraction, table
 from ..model import BACKEND_CHOICES
-from .compare import parse_fraction
 from .vcs import current_branch, current_commit
 
 

@@ -25,7 +25,6 @@ Verdicts: ``pass``, ``slower`` (a regression: fails), ``faster`` (fails only wit
 """
 from __future__ import annotations
 
-import argparse
 
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence
@@ -37,25 +36,6 @@ from .resultset import BenchResult, ResultSet, unit_of
 
 EPS = 1e-12  # "at or above the tolerance" survives the rounding of c / b - 1
 
-
-
-def parse_fraction(text: str) -> float:
-    """A tolerance as written on a command line (the gate's CLI and the pytest plugin): '1%' or
-    '1 %' -> 0.01; '0.01' -> 0.01. A bare number >= 1 is refused (ambiguous)."""
-    t = text.strip()
-    try:
-        if t.endswith("%"):
-            v = float(t[:-1]) / 100
-        else:
-            v = float(t)
-            if v >= 1:
-                raise argparse.ArgumentTypeError(f"{text!r}: write a percentage with '%' (e.g. 2%) or a fraction "
-                                                 "below 1 (e.g. 0.02)")
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a percentage (2%) or a fraction (0.02)") from None
-    if not 0 <= v < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be between 0 % and 100 %")
-    return v
 
 
 @dataclass(frozen=True)
