@@ -12,7 +12,7 @@
  * no callback per block, so the cost is the emulation's own). The guest's fork is a host fork,
  * so a forked call keeps the translations and its own copy of the counter.
  *
- * The worker marks its regions with a syscall no kernel has, MARK_NR(op): QEMU hands it to this
+ * The worker marks its regions with a syscall no kernel has, MP_QEMU_MARK(op): QEMU hands it to this
  * plugin's syscall callback before answering ENOSYS. op START and STOP delimit a region; DENY,
  * issued by the fork server in each call's process before any code of the call runs, installs a
  * host seccomp filter on that process's emulation thread, so that the call can start no process,
@@ -59,6 +59,8 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 
+#include "mp_qemu.h"
+
 /* ---- QEMU plugin API, version 1 (the part used here) ---- */
 #define QEMU_PLUGIN_EXPORT __attribute__((visibility("default")))
 typedef uint64_t qemu_plugin_id_t;
@@ -81,8 +83,6 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_version = 1;
 QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t, const qemu_info_t *, int, char **);
 /* ---- end of the API ---- */
 
-#define MARK_NR 0x4d45 /* far above any syscall of x86_64 or aarch64; must match workerlib.c */
-enum { OP_START = 1, OP_STOP = 2, OP_DENY = 3 };
 #define LOG_FD 1021     /* out of the way of the descriptors a program opens */
 
 #if defined(__x86_64__)
@@ -170,7 +170,7 @@ static bool spawns(int64_t nr) {
  * honest program uses descriptor LOG_FD. */
 static bool touches_log(int64_t nr, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a5) {
     const uint64_t fd = LOG_FD;
-    if (a1 == fd && nr != MARK_NR) return true; /* read, write, close, fcntl, ioctl, fstat, lseek, ... */
+    if (a1 == fd && nr != MP_QEMU_MARK) return true; /* read, write, close, fcntl, ioctl, fstat, lseek, ... */
 #ifdef SYS_dup2
     if (nr == SYS_dup2 && a2 == fd) return true;
 #endif
@@ -195,15 +195,15 @@ static void on_syscall(qemu_plugin_id_t id, unsigned int vcpu, int64_t nr, uint6
     (void)id; (void)vcpu; (void)a4; (void)a6; (void)a7; (void)a8;
     const uint64_t now = count;
     const int pid = (int)getpid();
-    if (nr == MARK_NR) {
+    if (nr == MP_QEMU_MARK) {
         logline("mark %d %llu\n", pid, (unsigned long long)a1);
-        if (a1 == OP_START) {
+        if (a1 == MP_QEMU_START) {
             region_at = now;
             __atomic_store_n(&in_region, 1, __ATOMIC_RELEASE);
-        } else if (a1 == OP_STOP && in_region) {
+        } else if (a1 == MP_QEMU_STOP && in_region) {
             __atomic_store_n(&in_region, 0, __ATOMIC_RELEASE);
             logline("region %d %llu\n", pid, (unsigned long long)(now - region_at));
-        } else if (a1 == OP_DENY) {
+        } else if (a1 == MP_QEMU_DENY) {
             pthread_t t;
             if (budget && pthread_create(&t, NULL, watch, NULL) != 0) {
                 logline("denyfail %d watcher\n", pid);

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/audit.h>
+#include "mp_qemu.h"
 #include "mp_seccomp.h"
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -86,11 +87,9 @@ EXPORT void mp_region_end(const char *name) {
     mp_vg_end(name);
 }
 
-/* The qemu backend's region markers: a syscall that no kernel has, which QEMU hands to measure's
- * plugin (native/qemu_icount.c) before answering ENOSYS; natively it is only that ENOSYS. */
-#define MP_QEMU_MARK 0x4d45
-EXPORT void mp_qemu_start(void) { syscall(MP_QEMU_MARK, 1L); }
-EXPORT void mp_qemu_stop(void) { syscall(MP_QEMU_MARK, 2L); }
+/* The qemu backend's region markers (mp_qemu.h); natively the syscall only answers ENOSYS. */
+EXPORT void mp_qemu_start(void) { syscall(MP_QEMU_MARK, (long)MP_QEMU_START); }
+EXPORT void mp_qemu_stop(void) { syscall(MP_QEMU_MARK, (long)MP_QEMU_STOP); }
 /* the end of a call's region under qemu: signals blocked (inside the region), then the stop */
 EXPORT void mp_qemu_end(void) {
     mp_block_signals();
@@ -270,7 +269,7 @@ EXPORT int mp_serve(int n, int report_fd, int ack_fd, const char *run_dir, int d
             /* 1: this process's own seccomp filter; 2: under qemu, whose guests may not install
              * one, the plugin installs it on the emulator (qemu_icount.c, op DENY) */
             if (deny_spawn_in_calls == 1 && deny_spawn() < 0) _exit(5);
-            if (deny_spawn_in_calls == 2) syscall(MP_QEMU_MARK, 3L);
+            if (deny_spawn_in_calls == 2) syscall(MP_QEMU_MARK, (long)MP_QEMU_DENY);
             return k;
         }
         int st = 0;
