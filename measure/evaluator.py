@@ -82,8 +82,8 @@ class Evaluator:
         self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="measure-evaluator")
         self._task = None
         if ray is not None:
-            from .scaleout import MAX_RETRIES, connect
-            self._task = connect(ray).remote(num_cpus=1, max_retries=MAX_RETRIES, retry_exceptions=False)(measure)
+            from .scaleout import remote
+            self._task = remote(measure, ray)
         self._lock = threading.Lock()
         self._closed = False
 

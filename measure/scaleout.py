@@ -32,14 +32,21 @@ def connect(address: Optional[str] = None):
     return ray
 
 
+def remote(fn: Callable[..., Any], address: Optional[str] = None, num_cpus: float = 1.0):
+    """``fn`` as a Ray remote function on the cluster at ``address``: ``num_cpus`` per task (a node
+    runs as many at once as it has cores), run again on another node when its node dies (up to
+    :data:`MAX_RETRIES` times), never retried for an exception of its own."""
+    return connect(address).remote(num_cpus=num_cpus, max_retries=MAX_RETRIES, retry_exceptions=False)(fn)
+
+
 def ray_map(fn: Callable[[Any], Any], items: Iterable[Any], *, address: Optional[str] = None,
             num_cpus: float = 1.0) -> Iterator[Tuple[Any, Any]]:
     """``(item, fn(item))`` for every item, each computed as a Ray task (``num_cpus`` per task,
     so a node runs as many at once as it has cores), yielded as each completes. A task that
     raises re-raises here (a measurement's infrastructure error); a task whose node died is
     retried elsewhere, up to :data:`MAX_RETRIES` times."""
+    task = remote(_call, address, num_cpus)
     ray = connect(address)
-    task = ray.remote(num_cpus=num_cpus, max_retries=MAX_RETRIES, retry_exceptions=False)(_call)
     refs = {task.remote(fn, item): item for item in items}
     while refs:
         done, _ = ray.wait(list(refs), num_returns=1)
