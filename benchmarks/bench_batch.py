@@ -19,6 +19,7 @@ import time
 
 from measure import Config, Evaluator, Input, Program, measure
 from measure.errors import BackendUnavailable
+from measure.fmt import table
 
 N = 30_000
 TESTS = [Input((n,), sum(i * i for i in range(n))) for n in (0, 1, 2, 10, 1000)] + [Input((N,), sum(i * i for i in range(N)))]
@@ -85,12 +86,9 @@ def main(argv=None) -> int:
             statuses.setdefault(kind, set()).add(sig[-1][0] if sig[0] == "ok" else "setup " + sig[0])
         print(f"# {backend}: " + "; ".join(f"{k} -> {'/'.join(sorted(v))}" for k, v in statuses.items()), file=sys.stderr)
     head = ("backend", "how", "wall", "per candidate", "candidates/s")
-    table = [head] + rows
-    widths = [max(len(r[i]) for r in table) for i in range(len(head))]
     print(f"{args.n} candidates of one problem ({len(TESTS)} inputs each, the mix of the module docstring); "
           f"{os.cpu_count()} cores; CPython {sys.version.split()[0]}")
-    for r in table:
-        print("  ".join(c.rjust(w) if i >= 2 else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))))
+    print("\n".join(table([head] + rows, right={2, 3, 4})))
     return 0
 
 

@@ -24,6 +24,7 @@ import workloads  # noqa: E402
 
 from measure import Config, Program, Status, measure  # noqa: E402
 from measure.errors import BackendUnavailable  # noqa: E402
+from measure.fmt import table  # noqa: E402
 
 SIZES = {"empty": 0, "loop": 200_000, "sort": 100_000, "dict_ops": 60_000, "strings": 60_000, "numpy_call": 400_000}
 
@@ -78,11 +79,8 @@ def main(argv=None) -> int:
                          f"{start_up:.2f} s" if start_up is not None else ""))
             print(f"# {name} {backend} done in {one + many:.1f} s", file=sys.stderr, flush=True)
     head = ("workload", "native", "backend", "median", "spread (max-min)/median", "cost/call", "start-up")
-    table = [head] + rows
-    widths = [max(len(r[i]) for r in table) for i in range(len(head))]
     print(f"k={k} counted calls per backend and workload; CPython {sys.version.split()[0]}")
-    for r in table:
-        print("  ".join(c.rjust(w) if i in (1, 3, 4, 5, 6) else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))))
+    print("\n".join(table([head] + rows, right={1, 3, 4, 5, 6})))
     pairs = [(w, per_call[(w, "valgrind")] / per_call[(w, "qemu")]) for w in SIZES
              if w != "empty" and (w, "qemu") in per_call and (w, "valgrind") in per_call and per_call[(w, "qemu")] > 0]
     if pairs:
