@@ -12,6 +12,7 @@ installs it.
 | history     | ruptures              | ``measure history show`` (change points)        |
 | enamel      | enam                  | ``measure score enamel`` (ENAMEL's test inputs) |
 | all         | every one above       |                                                 |
+| ray         | ray                   | ``--ray``, ``Evaluator(ray=...)`` (not in all)  |
 """
 from __future__ import annotations
 

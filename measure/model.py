@@ -34,6 +34,8 @@ def is_deterministic(backend: str) -> bool:
     """Whether repeated counts of one call agree exactly (or nearly: perf), so that one process
     suffices and no statistics across processes are needed."""
     return backend != "time"
+
+
 class _Missing:
     """The ``expected`` of an Input that has none: one instance, also after pickling (an Input
     crosses processes: Ray tasks, the evaluator), so that ``expected is _MISSING`` holds there."""
@@ -118,8 +120,8 @@ Checker = Callable[[Any, Any], bool]
 
 def budget_needs_counts(backend: str) -> str:
     """Why an instruction budget cannot go with ``backend``, and the way out."""
-    return (f"budget counts instructions, and the {backend} backend counts none: choose backend='valgrind' or "
-            "'perf', or leave budget out and rely on timeout")
+    return (f"budget counts instructions, and the {backend} backend counts none: choose backend='qemu', "
+            "'valgrind' or 'perf', or leave budget out and rely on timeout")
 
 
 def load_inputs(path: str, expected_path: Optional[str]) -> List[Input]:

@@ -44,6 +44,7 @@ CPU_MODELS = {
     "aarch64": "neoverse-n1",
 }
 LOG = "qemu.log"
+INSTALLED = b"install "  # the log's first line, written by the plugin when QEMU has loaded it
 MARK_LINE = re.compile(rb"^mark (\d+) (\d+)$", re.M)
 START, STOP, DENY = 1, 2, 3
 _REGION = {"setup": [START, STOP], "call": [DENY, START, STOP]}
@@ -98,9 +99,9 @@ def _probe(qemu: str) -> str:
             proc = _run_plugin(qemu, log, [true], timeout=60)
         except (OSError, subprocess.TimeoutExpired) as exc:
             return f"{qemu} did not run: {exc}"
-        with open(log, encoding="utf-8", errors="replace") as f:
+        with open(log, "rb") as f:
             head = f.readline()
-    if proc.returncode != 0 or not head.startswith("install "):
+    if proc.returncode != 0 or not head.startswith(INSTALLED):
         return (f"{qemu} (QEMU {qemu_version(qemu) or '?'}) did not load measure's plugin (plugin API version 1): "
                 f"{proc.stderr.strip()[-400:] or f'exit {proc.returncode}'}")
     return ""
@@ -196,7 +197,7 @@ class QemuAudit(LogAudit):
         """Check that the plugin loaded and seal its log: called before any code of the candidate runs."""
         with open(self.path, "rb") as f:
             head = f.readline()
-        if not head.startswith(b"install "):
+        if not head.startswith(INSTALLED):
             raise WorkerProtocolError("QEMU ran the worker without measure's plugin: nothing would be counted")
         self.seal_log()
 

@@ -30,8 +30,7 @@ from .. import wire
 from ..platform import resolve_interpreter
 from .runner import Session
 
-REFERENCE_TIMEOUT_S = 600.0  # per call, under the backend (valgrind: 24-120x native)
-
+REFERENCE_TIMEOUT_S = 600.0  # per call, under the backend (qemu: 7-16x native, valgrind: 38-105x)
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ def install_worker(workdir: str) -> int:
     for path in WORKER_SOURCES:
         shutil.copyfile(path, os.path.join(workdir, os.path.basename(path)))
     shutil.copyfile(workerlib_path(), os.path.join(workdir, "workerlib.so"))
-    names = ["worker.py", "wire.py", "workerlib.so"]
+    names = [os.path.basename(p) for p in WORKER_SOURCES] + ["workerlib.so"]
     plugin = qemu_plugin_path()
     if plugin:  # the qemu backend's counter, loaded by the emulator from the worker's directory
         shutil.copyfile(plugin, os.path.join(workdir, QEMU_PLUGIN))
