@@ -15,7 +15,7 @@ from typing import List, Optional, Sequence
 from ._version import __version__
 from .errors import MeasureError
 from .extras import require
-from .fmt import count as _fmt_count, number as _f, table
+from .fmt import count as _fmt_count, table
 from .model import BACKEND_CHOICES, Config, Measurement, Program, Status, load_inputs, metric_of
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kKmMgGtT]?)(i?[bB])?\s*$")
@@ -81,105 +81,68 @@ def _cmd_doctor(args) -> int:
     return 0
 
 
-def _problem_list(text: str) -> List[int]:
-    try:
-        return sorted({int(x) for x in text.split(",") if x.strip()})
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r}: give comma-separated 0-based problem indices, e.g. 0,1,5") from None
-
-
-def _table(rows: List[List[str]]) -> List[str]:
-    """Right-aligned columns, the first row the header."""
-    return table(rows, right=range(len(rows[0])))
-
-
 def _report_footer(report, results: str) -> List[str]:
     lines = [f"jobs: {report['jobs']['measured']} measured, {report['jobs']['from_cache']} from the cache;  "
              f"results: {results}"]
+    if report.get("excluded"):
+        lines.append(f"excluded: {len(report['excluded'])} problem(s) whose reference failed (see the warning)")
     return lines + [f"warning: {w}" for w in report["warnings"]]
 
 
-def _results_path(args) -> str:
-    return args.results or (Path(args.samples).stem + f".{args.adapter}.measure.jsonl")
-
-
-def _evaluate(args, evaluate, results: str, **extra):
-    """Run an adapter's evaluate() with the shared options; print the JSON document and return None
-    with --json, else return the report for the adapter's table."""
+def _cmd_score(args) -> int:
+    """``measure score NAME``: any registered adapter, one loop (measure.harness.adapter.evaluate)."""
+    from .harness.adapter import evaluate
+    from .harness.registry import adapter_class
     from .platform import default_cache_dir
-    report = evaluate(args.dataset, args.samples, results, args.problems, backend=args.backend, python=args.python,
-                      jobs=args.jobs, cache_dir=args.cache or default_cache_dir(), progress=not args.json, **extra)
+    cls = adapter_class(args.adapter)
+    adapter = cls.from_args(args)
+    results = args.results or (Path(args.samples).stem + f".{args.adapter}.measure.jsonl")
+    report = evaluate(adapter, args.dataset, args.samples, results, args.problems, backend=args.backend,
+                      python=args.python, jobs=args.jobs, cache_dir=args.cache or default_cache_dir(),
+                      progress=not args.json, ray=args.ray, strict=args.strict)
     if args.json:
         print(json.dumps(report, indent=2))
-        return None
-    return report
-
-
-def _cmd_score_enamel(args) -> int:
-    from .harness.enamel import evaluate
-    results = args.results or (Path(args.samples).stem + ".measure.jsonl")
-    report = _evaluate(args, evaluate, results, ray=args.ray)
-    if report is None:
         return 0
-    ks = [m.split("@")[1] for m in report["overall"] if m.startswith("pass@")]
-    head = ["problem", "n", "passed"] + [f"{m}@{k}" for k in ks for m in ("pass", "eff")]
-    rows = [[str(r["problem"]), str(r["n"]), str(r["passed"])] + [_f(r[h]) for h in head[3:]]
-            for r in report["per_problem"]]
-    rows.append(["all", "", ""] + [_f(report["overall"][h]) for h in head[3:]])
-    print(f"ENAMEL  {report['problems']} problems  backend {report['backend']}  {report['platform']}")
-    print("\n".join(_table([head] + rows) + _report_footer(report, results)))
+    head, rows = adapter.columns(report)
+    print(f"{cls.title}  {report['problems']} problems  backend {report['backend']}  {report['platform']}")
+    print("\n".join(table([head] + rows, right=range(len(head))) + _report_footer(report, results)))
     return 0
 
 
-def _cmd_score_dps(args) -> int:
-    from .harness.evalperf import evaluate
-    results = _results_path(args)
-    report = _evaluate(args, evaluate, results, min_correct=args.min_correct, max_profile=args.max_profile)
-    if report is None:
-        return 0
-    head = ["problem", "n", "correct", "profiled", "levels", "pass@1", "DPS", "DPS_norm"]
-    rows = [[r["problem"], str(r["n"]), str(r["correct"]), str(r["profiled"]), str(r["levels"]), _f(r["pass@1"]),
-             _f(r["dps"], ".2f"), _f(r["dps_norm"], ".2f")] for r in report["per_problem"]]
-    o = report["overall"]
-    rows.append(["all", "", "", "", "", _f(o["pass@1"]), _f(o["dps"], ".2f"), _f(o["dps_norm"], ".2f")])
-    print(f"EvalPerf DPS  {report['problems']} problems ({o['problems_scored']} with >= {report['min_correct']} "
-          f"correct)  backend {report['backend']}  {report['platform']}")
-    print("\n".join(_table([head] + rows) + _report_footer(report, results)))
-    return 0
+def _ids(parse):
+    def parse_ids(text: str):
+        try:
+            return parse(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+    return parse_ids
 
 
-def _cmd_score_coffe(args) -> int:
-    from .harness.coffe import evaluate
-    results = _results_path(args)
-    report = _evaluate(args, evaluate, results)
-    if report is None:
-        return 0
-    ks = [m.split("@")[1] for m in report["overall"] if m.startswith("pass@")]
-    head = ["problem", "n", "correct", "efficient"] + [f"{m}@{k}" for k in ks for m in ("pass", "efficient")] \
-        + ["speedup"]
-    rows = [[r["problem"], str(r["n"]), str(r["correct"]), str(r["efficient"])] + [_f(r[h]) for h in head[4:-1]]
-            + [_f(r["speedup"], ".3f") + ("x" if r["speedup"] is not None else "")] for r in report["per_problem"]]
-    o = report["overall"]
-    rows.append(["all", "", "", ""] + [_f(o[h]) for h in head[4:-1]]
-                + [_f(o["speedup"], ".3f") + ("x" if o["speedup"] is not None else "")])
-    print(f"COFFE  {report['problems']} problems  backend {report['backend']}  {report['platform']}")
-    print("\n".join(_table([head] + rows) + _report_footer(report, results)))
-    return 0
-
-
-def _id_list(text: str) -> List[str]:
-    ids = [x.strip() for x in text.split(",") if x.strip()]
-    if not ids:
-        raise argparse.ArgumentTypeError("give comma-separated problem ids, e.g. count_primes,dedupe")
-    return ids
-
-
-def _add_score_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--backend", default="auto", choices=BACKEND_CHOICES)
-    p.add_argument("--python", help="measured interpreter")
-    p.add_argument("--jobs", type=int, help="parallel measurements (default: the core count)")
-    p.add_argument("--cache", help="cache directory of measurements (default: ~/.cache/measure)")
-    p.add_argument("--json", action="store_true", help="print the versioned score document")
+def _add_score_parsers(sub) -> None:
+    from .harness.registry import adapter_class, names
+    score = sub.add_parser("score", help="score samples of a benchmark with its own files")
+    ssub = score.add_subparsers(dest="adapter", required=True)
+    for name in names():
+        cls = adapter_class(name)
+        sp = ssub.add_parser(name, help=cls.help)
+        sp.add_argument("--dataset", required=True, help=cls.dataset_help)
+        sp.add_argument("--samples", required=True, help=cls.samples_help)
+        sp.add_argument("--problems", type=_ids(cls.parse_ids), help="comma-separated problem ids (default: all)")
+        sp.add_argument("--results",
+                        help=f"JSONL file of results, resumed when it exists (default: SAMPLES.{name}.measure.jsonl)")
+        sp.add_argument("--backend", default="auto", choices=BACKEND_CHOICES)
+        sp.add_argument("--python", help="measured interpreter")
+        sp.add_argument("--jobs", type=int, help="parallel measurements (default: the core count)")
+        sp.add_argument("--cache", help="cache directory of measurements (default: ~/.cache/measure)")
+        sp.add_argument("--ray", nargs="?", const="auto", metavar="ADDRESS",
+                        help="score the problems as tasks on a Ray cluster (default address: auto, the cluster this "
+                             "machine belongs to; the ray extra)")
+        sp.add_argument("--strict", action="store_true",
+                        help="a failing reference is an error (default: its problem is left out of the scores, "
+                             "with a note and a count)")
+        sp.add_argument("--json", action="store_true", help="print the versioned score document")
+        cls.add_arguments(sp)
+        sp.set_defaults(func=_cmd_score)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -213,36 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="instructions a counted call may execute: a call that counts more is a timeout, "
                           "whatever the wall clock says (perf, qemu, valgrind)")
     run.set_defaults(func=_cmd_run)
-    score = sub.add_parser("score", help="score samples of a benchmark's problem set")
-    ssub = score.add_subparsers(dest="adapter", required=True)
-    en = ssub.add_parser("enamel", help="ENAMEL: pass@k and eff@k")
-    en.add_argument("--dataset", required=True, help="ENAMEL's enamel.csv")
-    en.add_argument("--samples", required=True, help="JSON list, per problem, of full programs (ENAMEL's format)")
-    en.add_argument("--problems", type=_problem_list, help="comma-separated 0-based rows (default: ENAMEL's 142)")
-    en.add_argument("--results", help="JSONL file of results, resumed when it exists (default: SAMPLES.measure.jsonl)")
-    en.add_argument("--ray", nargs="?", const="auto", metavar="ADDRESS",
-                    help="score the problems as tasks on a Ray cluster (default address: auto, the cluster this "
-                         "machine belongs to; the ray extra)")
-    _add_score_options(en)
-    en.set_defaults(func=_cmd_score_enamel)
-    for name, helptext, func in (("dps", "EvalPerf-style: DPS and DPS_norm against a clustered reference pool",
-                                  _cmd_score_dps),
-                                 ("coffe", "COFFE-style: efficient@k and speedup against the best ground truth",
-                                  _cmd_score_coffe)):
-        sp = ssub.add_parser(name, help=helptext)
-        sp.add_argument("--dataset", required=True, help="problem-set JSON (measure/problems, version 1)")
-        sp.add_argument("--samples", required=True,
-                        help="JSON list per problem (or object from problem id) of full programs")
-        sp.add_argument("--problems", type=_id_list, help="comma-separated problem ids (default: all)")
-        sp.add_argument("--results",
-                        help=f"JSONL file of results, resumed when it exists (default: SAMPLES.{name}.measure.jsonl)")
-        _add_score_options(sp)
-        sp.set_defaults(func=func)
-        if name == "dps":
-            sp.add_argument("--min-correct", type=int, default=10,
-                            help="a problem needs this many correct samples to get a DPS (EvalPerf: 10)")
-            sp.add_argument("--max-profile", type=int, default=20,
-                            help="profile the first N correct samples (EvalPerf: 20)")
+    _add_score_parsers(sub)
     doc = sub.add_parser("doctor", help="which backends work here, and how to fix those that do not")
     doc.add_argument("--python", help="interpreter to check (default: the one running measure)")
     doc.add_argument("--json", action="store_true")

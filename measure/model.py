@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-from . import results, wire
+from . import entry as entry_forms, results, wire
 from .errors import ConfigError, InputFileError
 from .jsonfile import check_schema, read_json, write_json_atomic
 
@@ -96,6 +96,23 @@ class Program:
         except UnicodeDecodeError:
             raise InputFileError(f"{str(p)!r} is not UTF-8 text: save the source as UTF-8.") from None
         return cls(source, entry, p.stem)
+
+    @classmethod
+    def method(cls, source: str, class_name: str, method: str, name: str = "candidate") -> "Program":
+        """A LeetCode-style solution: each call is ``class_name().method(*args)`` on a fresh
+        instance (Mercury, EffiBench). A source without the class or the method fails its setup
+        with the NameError or AttributeError that names it."""
+        try:
+            return cls(entry_forms.method_source(source, class_name, method), entry_forms.METHOD_ENTRY, name)
+        except ValueError as exc:
+            raise ConfigError(f"{exc}: give the class and method as in 'Solution.twoSum'") from None
+
+    @classmethod
+    def script(cls, source: str, name: str = "candidate") -> "Program":
+        """A whole program run as ``__main__``: each call's one argument is its standard input
+        (str or bytes) and its output the text written to standard output. See
+        :mod:`measure.entry` for what is counted and how ``sys.exit`` is read."""
+        return cls(entry_forms.script_source(source), entry_forms.SCRIPT_ENTRY, name)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ import sys
 import pytest
 
 from measure.errors import BackendUnavailable, ConfigError, InputFileError
-from measure.harness import enamel
+from measure.harness import enamel, store
 from measure.harness.cache import MeasurementCache, read_cached_tests
 from measure.harness.store import ResultStore
 from measure.model import InputResult, Measurement, PlatformKey, Sample, Status
@@ -95,7 +95,7 @@ def test_the_records_each_adapter_reads_are_checked(tmp_path):
     assert ResultStore(str(results_file(tmp_path, coffe, header=header, name="ok.jsonl")), header).keys() == {"total/0"}
     path = results_file(tmp_path, dict(coffe, cost="12"), header=header)
     assert '"cost": "12", not a finite non-negative number or null' in refused(path, header)
-    header = dict(HEADER, adapter="evalperf")
+    header = dict(HEADER, adapter="dps")
     path = results_file(tmp_path, {k: v for k, v in coffe.items() if k != "efficient"}, header=header, name="e.jsonl")
     assert 'the record of total/0 has no "dps" field' in refused(path, header)
 
@@ -170,11 +170,11 @@ def test_score_enamel_refuses_a_bad_results_file_in_one_line_with_exit_2_before_
 
     header = {}
 
-    def capture(path, h):  # the header this very run writes, whatever it holds
+    def capture(path, h, fields=None):  # the header this very run writes, whatever it holds
         header.update(h)
         raise Stop
 
-    monkeypatch.setattr(enamel, "ResultStore", capture)
+    monkeypatch.setattr(store, "ResultStore", capture)
     try:
         enamel.evaluate(str(dataset), str(samples), str(tmp_path / "x.jsonl"), problems=[0], backend="time",
                         cache_dir=str(cache), progress=False)

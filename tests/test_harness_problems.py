@@ -120,12 +120,12 @@ def test_coffe_efficient_means_strictly_cheaper_than_the_best_ground_truth(files
     assert report["overall"]["speedup"] == speedup([gt, gt], [rec["total/0"]["cost"], rec["total/1"]["cost"]])
 
 
-def test_a_failing_reference_is_an_error_naming_problem_and_reference(valgrind, tmp_path):
+def test_under_strict_a_failing_reference_is_an_error_naming_problem_and_reference(valgrind, tmp_path):
     bad = dict(PROBLEMS["problems"][0], references=[FAST, BROKEN])
     ps = write(tmp_path, "p.json", dict(PROBLEMS, problems=[bad]))
     ss = write(tmp_path, "s.json", {"total": [FAST]})
     with pytest.raises(ReferenceFailed, match="problem 'total': reference 1 fails \\(error\\)"):
-        evalperf.evaluate(ps, ss, str(tmp_path / "r.jsonl"), backend="valgrind", progress=False)
+        evalperf.evaluate(ps, ss, str(tmp_path / "r.jsonl"), backend="valgrind", progress=False, strict=True)
 
 
 def test_malformed_problem_sets_name_the_place_and_the_format(tmp_path):

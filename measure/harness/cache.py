@@ -15,14 +15,14 @@ import os
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from ..errors import ConfigError
-from ..model import Config, Measurement, PlatformKey, Status
+from ..model import Config, Measurement, PlatformKey, Program, Status
 from ..jsonfile import write_json_atomic
 from ..run import worker_hash
 
 
-def job_key(source: str, encoded_inputs: List[Any], config: Config, platform: PlatformKey) -> str:
+def job_key(program: Program, encoded_inputs: List[Any], config: Config, platform: PlatformKey) -> str:
     h = hashlib.sha256()
-    for part in (source, json.dumps(encoded_inputs, sort_keys=True), *platform.identity(), worker_hash(),
+    for part in (program.source, program.entry, json.dumps(encoded_inputs, sort_keys=True), *platform.identity(), worker_hash(),
                  json.dumps([config.repeat, config.warmup, config.memory, config.output_limit,
                              config.stop_on_failure])):
         h.update(part.encode("utf-8"))

@@ -26,22 +26,20 @@ import os
 import subprocess
 import sys
 from dataclasses import dataclass
-from functools import partial
-from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-from ..backends import select_backend
 from ..errors import InputFileError, MeasureError, ReferenceFailed
 from ..extras import install_hint
 from ..jsonfile import write_json_atomic
-from ..model import Status
-from ..platform import base_environment, resolve_interpreter
+from ..model import Program, Status
+from ..platform import base_environment
 from .. import wire
 from ..scores import eff_at_k, pass_at_k
 from ..scores.enamel import ALPHA, HARDNESS, LevelOutcome, sample_score, time_limit
-from .cache import MeasurementCache, read_cached_tests
-from .problems import REFERENCE_TIMEOUT_S, guarded, load_samples
-from .runner import Session, file_sha256, pending_samples, progress_bar, run_pending
-from .store import ResultStore
+from .adapter import Adapter, Evaluation, ScoreDocument, evaluate as evaluate_with
+from .cache import read_cached_tests
+from .problems import REFERENCE_TIMEOUT_S, guarded
+from .runner import Session
 
 PROBLEMSET = tuple(sorted(set(range(164)) - {2, 23, 41, 45, 53, 60, 71, 92, 97, 99, 102, 123, 124, 135, 137,
                                               138, 144, 148, 156, 157, 159, 160}))
@@ -68,6 +66,11 @@ class EnamelProblem:
     reference_body: str
     checker: str
     entry: str
+
+    @property
+    def id(self) -> int:
+        """The problem's id in samples and results files: its row index in enamel.csv."""
+        return self.index
 
     @property
     def reference_program(self) -> str:
@@ -176,7 +179,8 @@ def measure_reference(session: Session, problem: EnamelProblem, tests: List[List
     """Measure the expert reference on every test; raise ReferenceFailed unless all pass."""
     flat = [t for level in tests for t in level]
     # stop_on_failure as for samples: a sample identical to its reference then shares its cache entry
-    m = session.measure(problem.sample_source(problem.reference_program), problem.entry, flat, REFERENCE_TIMEOUT_S,
+    m = session.measure(Program(problem.sample_source(problem.reference_program), problem.entry), flat,
+                        REFERENCE_TIMEOUT_S,
                         stop_on_failure=True)
     bad = [r for r in m.inputs if r.status is not Status.OK] if m.setup.status is Status.OK else [m.setup]
     if bad:
@@ -199,7 +203,7 @@ def score_sample(session: Session, problem: EnamelProblem, tests: List[List[Any]
                  checker, code: str) -> Dict[str, Any]:
     flat = [t for level in tests for t in level]
     # stop at the first failing test: ENAMEL's scoring never looks past it
-    m = session.measure(problem.sample_source(code), problem.entry, flat, ref.wall_limit_s, stop_on_failure=True,
+    m = session.measure(Program(problem.sample_source(code), problem.entry), flat, ref.wall_limit_s, stop_on_failure=True,
                         budget=ref.budget)
     results = {r.index: r for r in m.inputs}
     levels: List[LevelOutcome] = []
@@ -229,93 +233,81 @@ def score_sample(session: Session, problem: EnamelProblem, tests: List[List[Any]
     return {"passed": passed, "score": score, "levels": [lv.status for lv in levels], "tests": detail}
 
 
-def evaluate(dataset: str, samples_path: str, results_path: str, problems: Optional[Sequence[int]] = None,
-             backend: str = "auto", python: Optional[str] = None, jobs: Optional[int] = None,
-             cache_dir: Optional[str] = None, progress: bool = True, ray: Optional[str] = None) -> Dict[str, Any]:
-    """Score a sample file; resumable through ``results_path`` (JSONL). ``ray``: the address of a
-    Ray cluster ("auto": the one this machine belongs to) to score the problems on, one task per
-    problem (:mod:`measure.scaleout`); None: a thread pool of ``jobs`` here."""
-    all_problems = load_problems(dataset)
-    samples = load_samples(samples_path, list(range(len(all_problems))))
-    subset = list(PROBLEMSET if problems is None else problems)
-    for i in subset:
-        if not 0 <= i < len(all_problems):
-            raise InputFileError(f"problem index {i} is outside the dataset (0..{len(all_problems) - 1})")
-        if i not in samples:
-            raise InputFileError(f"{samples_path!r} has no samples for problem {i}")
-    interp = resolve_interpreter(python)
-    chosen, warnings = select_backend(backend, interp.executable)
-    cache = MeasurementCache(cache_dir) if cache_dir else None
-    session = Session(chosen, python, cache, repeat=1 if chosen.deterministic else 6)  # HL over 6, as ENAMEL
-    header = {"adapter": "enamel", "dataset_sha256": file_sha256(dataset), "samples_sha256": file_sha256(samples_path),
-              "platform": session.platform.label(), "backend": chosen.name, "alpha": ALPHA,
-              "hardness": list(HARDNESS), "seed": SEED, "n_tests": list(N_TESTS),
-              "slack_instructions": SLACK_INSTRUCTIONS}
-    store = ResultStore(results_path, header)
-    pending = pending_samples(store, ((i, s) for i in subset for s in range(len(samples[i]))))
-    warnings = list(warnings)
-    tests = generate_tests([all_problems[i] for i in subset], cache_dir, warnings=warnings)
+class EnamelAdapter(Adapter):
+    """ENAMEL's pass@k and eff@k (``measure score enamel``): problems are enamel.csv's rows,
+    identified by row index; by default ENAMEL's 142."""
 
-    if ray is not None:
-        from ..scaleout import ray_map
-        spec = {"backend": chosen.name, "python": python, "cache_dir": cache_dir, "repeat": session.repeat}
-        bar = progress_bar(sum(len(v) for v in pending.values()), progress)
+    name = "enamel"
+    schema = "measure/score-enamel"
+    title = "ENAMEL"
+    time_repeat = 6   # Hodges-Lehmann over 6 repetitions, as ENAMEL
+
+    help = "ENAMEL: pass@k and eff@k"
+    dataset_help = "ENAMEL's enamel.csv"
+    samples_help = "JSON list, per problem, of full programs (ENAMEL's format)"
+
+    @staticmethod
+    def parse_ids(text: str) -> List[Any]:
+        """``--problems``: comma-separated 0-based rows of enamel.csv."""
         try:
-            items = [(all_problems[i], i, pending[i], tests[i], samples[i]) for i in pending]
-            for _, recs in ray_map(partial(_score_on_node, spec), items, address=ray):
-                for rec in recs:
-                    store.append(rec)
-                    bar.update(1)
-        finally:
-            bar.close()
-    else:
-        def score_problem(i: int, todo: List[int]):
-            yield from _score_problem(session, all_problems[i], i, todo, tests[i], samples[i])
+            return sorted({int(x) for x in text.split(",") if x.strip()})
+        except ValueError:
+            raise ValueError(f"{text!r}: give comma-separated 0-based problem indices, e.g. 0,1,5") from None
 
-        run_pending(store, pending, score_problem, jobs, progress)
-    return summarize(store, subset, samples, warnings + (cache.warnings() if cache else []), session)
+    def __init__(self):
+        self.tests: Dict[int, List[List[Any]]] = {}
+
+    def load(self, dataset: str) -> List[EnamelProblem]:
+        return load_problems(dataset)
+
+    def default_subset(self, problems: List[Any]) -> List[Any]:
+        return list(PROBLEMSET)
+
+    def params(self) -> Dict[str, Any]:
+        return {"alpha": ALPHA, "hardness": list(HARDNESS), "seed": SEED, "n_tests": list(N_TESTS),
+                "slack_instructions": SLACK_INSTRUCTIONS}
+
+    def setup(self, problems, session, cache_dir, warnings) -> None:
+        self.tests = generate_tests(problems, cache_dir, warnings=warnings)
+
+    def prepare(self, session: Session, problem: EnamelProblem):
+        tests = self.tests[problem.index]
+        return tests, measure_reference(session, problem, tests), make_checker(problem)
+
+    def score(self, session: Session, problem: EnamelProblem, prepared, code: str) -> Dict[str, Any]:
+        tests, ref, checker = prepared
+        return score_sample(session, problem, tests, ref, checker, code)
+
+    def summarize(self, ev: Evaluation, ks=(1, 10, 100)) -> ScoreDocument:
+        by_problem = ev.records()
+        n_min = min((len(rs) for rs in by_problem.values()), default=0)
+        ks = [k for k in ks if k <= n_min]
+        per = []
+        for i, rs in by_problem.items():
+            c = sum(r["passed"] for r in rs)
+            row = {"problem": i, "n": len(rs), "passed": c}
+            for k in ks:
+                row[f"pass@{k}"] = pass_at_k(len(rs), c, k)
+                row[f"eff@{k}"] = eff_at_k([r["score"] for r in rs], k)
+            per.append(row)
+        overall = {m: sum(r[m] for r in per) / len(per) for k in ks for m in (f"pass@{k}", f"eff@{k}")}
+        return ev.document(self, overall, per)
+
+    def columns(self, doc: Dict[str, Any]) -> Tuple[List[str], List[List[str]]]:
+        ks = [m.split("@")[1] for m in doc["overall"] if m.startswith("pass@")]
+        head = ["problem", "n", "passed"] + [f"{m}@{k}" for k in ks for m in ("pass", "eff")]
+        rows = [[str(r["problem"]), str(r["n"]), str(r["passed"])] + [_f(r[h]) for h in head[3:]]
+                for r in doc["per_problem"]]
+        rows.append(["all", "", ""] + [_f(doc["overall"][h]) for h in head[3:]])
+        return head, rows
 
 
-def _score_problem(session: Session, problem: EnamelProblem, i: int, todo: List[int], tests: List[List[Any]],
-                   samples: List[str]) -> Iterator[Dict[str, Any]]:
-    """The records of problem ``i``'s samples ``todo``, its reference measured in this session first:
-    the samples and the reference they are scored against share one platform, which each record names."""
-    ref = measure_reference(session, problem, tests)
-    checker = make_checker(problem)
-    for s in todo:
-        yield {"key": f"{i}/{s}", "problem": i, "sample": s, "platform": session.platform.label(),
-               **score_sample(session, problem, tests, ref, checker, samples[s])}
+def _f(x: Optional[float]) -> str:
+    return "-" if x is None else f"{x:.4f}"
 
 
-def _score_on_node(spec: Dict[str, Any], item) -> List[Dict[str, Any]]:
-    """One Ray task: a problem scored on whichever node runs it. The task carries the problem, its
-    tests and samples (a node needs none of the driver's files); the node checks its own backend and
-    uses its own interpreter (``spec["python"]``, a path that must exist there) and cache."""
-    problem, i, todo, tests, samples = item
-    interp = resolve_interpreter(spec["python"])
-    chosen, _ = select_backend(spec["backend"], interp.executable)
-    cache = MeasurementCache(spec["cache_dir"]) if spec["cache_dir"] else None
-    session = Session(chosen, spec["python"], cache, repeat=spec["repeat"])
-    return list(_score_problem(session, problem, i, todo, tests, samples))
-
-
-def summarize(store: ResultStore, subset, samples, warnings, session: Session, ks=(1, 10, 100)) -> Dict[str, Any]:
-    recs: Dict[int, Dict[int, Dict[str, Any]]] = {}
-    for r in store:
-        recs.setdefault(r["problem"], {})[r["sample"]] = r
-    per = []
-    n_min = min(len(samples[i]) for i in subset)
-    ks = [k for k in ks if k <= n_min]
-    for i in subset:
-        rs = [recs[i][s] for s in range(len(samples[i]))]
-        c = sum(r["passed"] for r in rs)
-        row = {"problem": i, "n": len(rs), "passed": c}
-        for k in ks:
-            row[f"pass@{k}"] = pass_at_k(len(rs), c, k)
-            row[f"eff@{k}"] = eff_at_k([r["score"] for r in rs], k)
-        per.append(row)
-    overall = {m: sum(r[m] for r in per) / len(per) for k in ks for m in (f"pass@{k}", f"eff@{k}")}
-    return {"schema": "measure/score-enamel", "version": 1, "backend": session.backend.name,
-            "platform": session.platform.label(), "problems": len(per), "overall": overall, "per_problem": per,
-            "jobs": {"measured": session.measured, "from_cache": session.cached}, "warnings": list(warnings)}
-
+def evaluate(dataset: str, samples_path: str, results_path: str, problems: Optional[Sequence[int]] = None,
+             **options: Any) -> Dict[str, Any]:
+    """Score a sample file; resumable through ``results_path`` (JSONL); ``options`` are those of
+    :func:`measure.harness.adapter.evaluate` (``ray``: score the problems as Ray tasks)."""
+    return evaluate_with(EnamelAdapter(), dataset, samples_path, results_path, problems, **options)

@@ -1,59 +1,122 @@
 """A benchmark problem in measure's own format, the sample files every adapter reads, and what the
-EvalPerf-style and COFFE-style adapters share: measuring a problem's reference solutions and a sample
-on the problem's correctness tests and performance inputs.
+problem-set adapters share: measuring a problem's reference solutions and a sample on the
+problem's correctness tests and performance inputs.
 
 Problem-set file (JSON, schema ``measure/schema/problems-1.json``)::
 
     {"schema": "measure/problems", "version": 1, "problems": [
       {"id": "count_primes", "entry": "count_primes",
+       "kind": "function",                           # optional: "function", "class" or "script"
        "prompt": "import math",                      # optional: prepended to every program
        "tests": [[10], [100]],                       # correctness inputs: argument lists
        "expected": [4, 25],                          # optional: else the first reference's outputs
-       "perf_inputs": [[200000]],                    # performance-exercising inputs (the cost)
+       "perf_inputs": [[200000], {"code": "[10**6]"}],   # performance inputs (the cost)
+       "perf_expected": [17984, 78498],              # optional: else the first reference's outputs
        "references": ["def count_primes(n): ...", ...],
-       "checker": "def check(args, expected, output): ..."}]}   # optional: else equality
+       "checker": "def check(args, expected, output): ...",   # optional: else equality
+       "compare": "whitespace"}]}                    # scripts: "exact", "whitespace" or "float"
 
-A program's cost is the sum of its costs over ``perf_inputs`` (EvalPerf has one such input per task,
-COFFE about five stressful tests); the correctness tests are measured in the same run but not
-costed.
+Kinds: ``function`` calls ``entry``; ``class`` calls ``Class().method(*args)`` with ``entry``
+``"Class.method"`` (LeetCode-style, as Mercury and EffiBench); ``script`` runs the whole program
+with each input as its standard input (a string) and checks its standard output
+(:meth:`measure.Program.script`). Values are written losslessly (tuples, sets, bytes, complex,
+non-finite floats, dicts with non-string keys: the tagged forms of
+:mod:`measure.harness.inputs`); an input may be trusted code (``{"code": EXPR}`` or
+``{"code": MODULE, "call": "generate_input"}``) evaluated outside the count, so big inputs are
+never written out.
+
+A program's cost is the sum of its costs over ``perf_inputs`` (EvalPerf has one such input per
+task, COFFE about five stressful tests); every output is checked, the perf inputs' against
+``perf_expected`` or the first reference's; the correctness tests are measured in the same run
+but not costed.
 """
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from ..errors import InputFileError, ReferenceFailed
 from ..jsonfile import check_schema, read_json
-from ..model import Measurement, Status
+from ..model import Measurement, Program, Status
 from .. import wire
-from ..platform import resolve_interpreter
+from .inputs import Case, InputCode, decode
 from .runner import Session
 
 REFERENCE_TIMEOUT_S = 600.0  # per call, under the backend (qemu: 7-16x native, valgrind: 38-105x)
+KINDS = ("function", "class", "script")
+COMPARES = ("exact", "whitespace", "float")
 
 
 @dataclass(frozen=True)
 class Problem:
-    """One problem: the function to call, correctness tests (with expected outputs, or the first
-    reference's), performance inputs, reference solutions and an optional checker."""
+    """One problem: how its programs are entered (``kind``, ``entry``), correctness tests (with
+    expected outputs, or the first reference's), performance inputs (with expected outputs, or the
+    first reference's), reference solutions, an optional checker, and ``meta``: data of the
+    adapter that loaded it (EvalPerf's stored scores, Mercury's runtimes), not compared."""
 
     id: str
     entry: str
-    tests: Tuple[Tuple[Any, ...], ...]
-    perf_inputs: Tuple[Tuple[Any, ...], ...]
+    tests: Tuple[Case, ...]
+    perf_inputs: Tuple[Case, ...]
     references: Tuple[str, ...]
     expected: Optional[Tuple[Any, ...]] = None
     prompt: str = ""
     checker: Optional[str] = None
+    kind: str = "function"
+    perf_expected: Optional[Tuple[Any, ...]] = None
+    compare: str = "exact"
+    meta: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise InputFileError(f"problem {self.id!r}: kind {self.kind!r} is not one of {', '.join(KINDS)}")
+        if self.kind == "class" and self.entry.count(".") != 1:
+            raise InputFileError(f"problem {self.id!r}: a class problem's entry is 'Class.method', got {self.entry!r}")
+        if self.kind == "function" and not self.entry.isidentifier():
+            raise InputFileError(f"problem {self.id!r}: entry {self.entry!r} is not a function name")
+        if self.compare not in COMPARES:
+            raise InputFileError(f"problem {self.id!r}: compare {self.compare!r} is not one of {', '.join(COMPARES)}")
+        for name, want, cases in (("expected", self.expected, self.tests),
+                                  ("perf_expected", self.perf_expected, self.perf_inputs)):
+            if want is not None and len(want) != len(cases):
+                what = "tests" if name == "expected" else "perf inputs"
+                raise InputFileError(f"problem {self.id!r}: {len(want)} {name} outputs for {len(cases)} {what}: "
+                                     f"give one per input, or none to use the first reference's")
 
     def source(self, code: str) -> str:
-        """A program as run: the problem's prompt (imports, helpers), then the code."""
+        """A program's text as run: the problem's prompt (imports, helpers), then the code."""
         return self.prompt + "\n" + code if self.prompt else code
 
-    def encoded_inputs(self) -> List[Any]:
-        """Tests then perf inputs, wire-encoded for one measurement."""
-        return [wire.encode_value(tuple(a)) for a in self.tests + self.perf_inputs]
+    def program(self, code: str) -> Program:
+        """``code`` as the sandbox runs it, entered as the problem's kind says."""
+        src = self.source(code)
+        if self.kind == "script":
+            return Program.script(src)
+        if self.kind == "class":
+            cls, method = self.entry.split(".")
+            return Program.method(src, cls, method)
+        return Program(src, self.entry)
+
+    def cases(self) -> List[Any]:
+        """Tests then perf inputs, for one measurement: literal ones wire-encoded, code as it is."""
+        return [c if isinstance(c, InputCode) else wire.encode_value(tuple(c)) for c in self.tests + self.perf_inputs]
+
+
+def _case(raw: Any, kind: str, where: str) -> Case:
+    if isinstance(raw, dict):
+        return InputCode(raw["code"], raw.get("call"))
+    if kind == "script":
+        if not isinstance(raw, str):
+            raise InputFileError(f"{where}: a script's input is its standard input, a string; got {type(raw).__name__}")
+        return (raw,)
+    if not isinstance(raw, list):
+        raise InputFileError(f"{where}: an input is a list of the function's arguments; got {type(raw).__name__}")
+    return tuple(decode(raw, where))
+
+
+def _outputs(raw: Optional[list], where: str) -> Optional[Tuple[Any, ...]]:
+    return None if raw is None else tuple(decode(v, f"{where} {i}") for i, v in enumerate(raw))
 
 
 def load_problem_set(path: str) -> List[Problem]:
@@ -67,13 +130,18 @@ def load_problem_set(path: str) -> List[Problem]:
         if pid in seen:
             raise InputFileError(f"{path!r}: problem id {pid!r} appears twice: ids must be unique")
         seen.add(pid)
-        expected = raw.get("expected")
-        if expected is not None and len(expected) != len(raw["tests"]):
-            raise InputFileError(f"{path!r}, problem {pid!r}: {len(expected)} expected outputs for "
-                                 f"{len(raw['tests'])} tests: give one per test, or none to use the first reference's")
-        out.append(Problem(pid, raw["entry"], tuple(tuple(a) for a in raw["tests"]),
-                           tuple(tuple(a) for a in raw["perf_inputs"]), tuple(raw["references"]),
-                           None if expected is None else tuple(expected), raw.get("prompt", ""), raw.get("checker")))
+        kind = raw.get("kind", "function")
+        where = f"{path!r}, problem {pid!r}"
+        if kind != "script" and not raw.get("entry"):
+            raise InputFileError(f"{where}: a {kind} problem needs its entry (the function, or 'Class.method')")
+        out.append(Problem(
+            pid, raw.get("entry", ""),
+            tuple(_case(c, kind, f"{where}, test {i}") for i, c in enumerate(raw["tests"])),
+            tuple(_case(c, kind, f"{where}, perf input {i}") for i, c in enumerate(raw["perf_inputs"])),
+            tuple(raw["references"]), _outputs(raw.get("expected"), f"{where}, expected output"),
+            raw.get("prompt", ""), raw.get("checker"), kind,
+            _outputs(raw.get("perf_expected"), f"{where}, perf expected output"),
+            raw.get("compare", "whitespace" if kind == "script" else "exact")))
     return out
 
 
@@ -105,8 +173,9 @@ def load_samples(path: str, ids: Sequence[Any]) -> Dict[Any, List[str]]:
 
 
 def outputs_equal(a: Any, b: Any) -> bool:
-    """The default checker: equality, with tuples equal to lists (JSON has no tuples) and floats
-    equal within a relative 1e-9 (absolute 1e-12 near zero)."""
+    """The default checker of functions: equality, with tuples equal to lists (a list for a tuple
+    is a common, harmless difference) and floats equal within a relative 1e-9 (absolute 1e-12
+    near zero)."""
     if isinstance(a, float) or isinstance(b, float):
         return isinstance(a, (int, float)) and isinstance(b, (int, float)) and \
             math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
@@ -119,9 +188,39 @@ def outputs_equal(a: Any, b: Any) -> bool:
     return a == b
 
 
+FLOAT_TOLERANCE = 1e-6
+
+
+def text_equal(expected: str, output: str, compare: str) -> bool:
+    """A script's standard output against the expected one: ``exact``; ``whitespace``: the same
+    whitespace-separated tokens (line breaks, trailing spaces and blank lines do not matter);
+    ``float``: that, with tokens that both parse as numbers equal within a relative or absolute
+    :data:`FLOAT_TOLERANCE` (the usual checker of competitive programming)."""
+    if not isinstance(output, str) or not isinstance(expected, str):
+        return False
+    if compare == "exact":
+        return output == expected
+    a, b = expected.split(), output.split()
+    if compare == "whitespace" or len(a) != len(b):
+        return a == b
+    for x, y in zip(a, b):
+        if x == y:
+            continue
+        try:
+            fx, fy = float(x), float(y)
+        except ValueError:
+            return False
+        if not math.isclose(fx, fy, rel_tol=FLOAT_TOLERANCE, abs_tol=FLOAT_TOLERANCE):
+            return False
+    return True
+
+
 def make_checker(problem: Problem) -> Callable[[Tuple[Any, ...], Any, Any], bool]:
-    """``check(args, expected, output)``: the problem's own (trusted dataset code) or equality."""
+    """``check(args, expected, output)``: the problem's own (trusted dataset code), else
+    :func:`text_equal` for scripts and :func:`outputs_equal` for functions."""
     if not problem.checker:
+        if problem.kind == "script":
+            return lambda args, expected, output: text_equal(expected, output, problem.compare)
         return lambda args, expected, output: outputs_equal(expected, output)
     scope: Dict[str, Any] = {}
     try:
@@ -146,8 +245,10 @@ def guarded(check: Callable[..., Any]) -> Callable[..., bool]:
 
 @dataclass(frozen=True)
 class Run:
-    """One program on one problem: correct on every test, its cost (the sum over the perf inputs,
-    None when one of them did not finish ok: right-censored, never imputed) and why not."""
+    """One program on one problem: correct on every test and perf input, its cost (the sum over
+    the perf inputs, None when one of them did not finish ok: right-censored, never imputed),
+    its status (the first input not ok, or ``wrong_answer``) and its outputs (tests, then perf
+    inputs; only for a run that finished every input)."""
 
     correct: bool
     status: str
@@ -156,122 +257,67 @@ class Run:
     outputs: Tuple[Any, ...]
 
 
-def run_program(session: Session, problem: Problem, code: str, timeout: float,
-                expected: Optional[Sequence[Any]], checker) -> Run:
-    """Measure ``code`` on the tests then the perf inputs, stopping at the first failure."""
-    m: Measurement = session.measure(problem.source(code), problem.entry, problem.encoded_inputs(), timeout,
-                                     stop_on_failure=True)
+def _args(case: Case) -> Any:
+    return case if isinstance(case, InputCode) else tuple(case)
+
+
+def run_program(session: Session, problem: Problem, code: str, timeout: float, expected: Optional[Sequence[Any]],
+                checker, perf_expected: Optional[Sequence[Any]] = None) -> Run:
+    """Measure ``code`` on the tests then the perf inputs, stopping at the first failure. Outputs
+    are checked where an expectation is given: a wrong test is ``wrong_answer`` and not correct;
+    so is a wrong perf-input output (a fast wrong answer on a stressful input is not a cost)."""
+    m: Measurement = session.measure(problem.program(code), problem.cases(), timeout, stop_on_failure=True,
+                                     where=f"problem {problem.id!r}")
     if m.setup.status is not Status.OK:
         return Run(False, m.setup.status.value, None, 0, ())
     results = {r.index: r for r in m.inputs}
     n_tests = len(problem.tests)
-    for i, args in enumerate(problem.tests):
+    for i, case in enumerate(problem.tests):
         r = results.get(i)
         if r is None or r.status is not Status.OK:
             return Run(False, r.status.value if r else "not_reached", None, 0, ())
-        if expected is not None and not checker(args, expected[i], r.output):
+        if expected is not None and not checker(_args(case), expected[i], r.output):
             return Run(False, Status.WRONG_ANSWER.value, None, 0, ())
     costs = []
-    for j in range(len(problem.perf_inputs)):
+    for j, case in enumerate(problem.perf_inputs):
         r = results.get(n_tests + j)
         if r is None or r.status is not Status.OK:
             return Run(True, r.status.value if r else "not_reached", None, 0, ())
+        if perf_expected is not None and not checker(_args(case), perf_expected[j], r.output):
+            return Run(False, Status.WRONG_ANSWER.value, None, 0, ())
         costs.append(session.cost(r.samples))
     walls = [s.wall_ns or 0 for r in m.inputs for s in r.samples]
     return Run(True, "ok", float(sum(costs)), max(walls, default=0),
-               tuple(results[i].output for i in range(n_tests)))
+               tuple(results[i].output for i in range(n_tests + len(problem.perf_inputs))))
 
 
 @dataclass(frozen=True)
 class ReferencePool:
     costs: Tuple[float, ...]          # per reference, in file order
-    expected: Tuple[Any, ...]         # the outputs samples are checked against
+    expected: Tuple[Any, ...]         # the tests' outputs samples are checked against
+    perf_expected: Tuple[Any, ...]    # the perf inputs' outputs samples are checked against
     wall_limit_s: float               # per call, for samples
 
 
 def measure_references(session: Session, problem: Problem, checker, time_factor: float,
                        min_wall_s: float) -> ReferencePool:
-    """Measure every reference; each must pass the tests (against ``expected``, or agree with the
-    first reference) and finish every perf input, else :class:`ReferenceFailed`. A sample's wall-clock
-    limit per call is ``time_factor`` x the slowest reference call, at least ``min_wall_s``."""
-    expected = problem.expected
+    """Measure every reference; each must pass the tests and give the perf inputs' outputs
+    (against ``expected``/``perf_expected``, else agreeing with the first reference), else
+    :class:`ReferenceFailed`, which names the reference and why. A sample's wall-clock limit per
+    call is ``time_factor`` x the slowest reference call, at least ``min_wall_s``."""
+    expected, perf_expected = problem.expected, problem.perf_expected
     costs, walls = [], []
     for r, code in enumerate(problem.references):
-        run = run_program(session, problem, code, REFERENCE_TIMEOUT_S, expected, checker)
+        run = run_program(session, problem, code, REFERENCE_TIMEOUT_S, expected, checker, perf_expected)
         if not run.correct or run.cost is None:
             raise ReferenceFailed(f"problem {problem.id!r}: reference {r} fails ({run.status}); fix it or remove it "
                                   "from the problem set (every reference must pass the tests and run the perf inputs)")
+        n = len(problem.tests)
         if expected is None:
-            expected = run.outputs
+            expected = run.outputs[:n]
+        if perf_expected is None:
+            perf_expected = run.outputs[n:]
         costs.append(run.cost)
         walls.append(run.max_wall_ns)
-    return ReferencePool(tuple(costs), tuple(expected), max(min_wall_s, time_factor * max(walls) / 1e9))
-
-
-@dataclass
-class Evaluation:
-    """A finished (or resumed) run over a problem set: what the adapter's summary reads."""
-
-    problems: List[Problem]
-    samples: Dict[str, List[str]]
-    store: Any          # ResultStore
-    session: Session
-    warnings: List[str]
-
-
-def evaluate_problem_set(adapter: str, dataset: str, samples_path: str, results_path: str,
-                         score_run: Callable[[Problem, ReferencePool, Run], Dict[str, Any]],
-                         problem_ids: Optional[Sequence[str]] = None, backend: str = "auto",
-                         python: Optional[str] = None, jobs: Optional[int] = None, cache_dir: Optional[str] = None,
-                         progress: bool = True, time_repeat: int = 1, aggregate=None, time_factor: float = 4.0,
-                         min_wall_s: float = 4.0, params: Optional[Dict[str, Any]] = None) -> Evaluation:
-    """Measure each problem's references, then every pending sample, in one session; each sample's
-    record (``score_run``'s fields plus correct/status/cost) is appended to ``results_path`` as it
-    completes, so a rerun skips what is done. ``time_repeat`` and ``aggregate`` apply on the time
-    backend (a deterministic backend counts each call once)."""
-    from ..backends import select_backend
-    from .cache import MeasurementCache
-    from .runner import file_sha256, pending_samples, run_pending
-    from .store import ResultStore
-
-    problems = load_problem_set(dataset)
-    by_id = {p.id: p for p in problems}
-    ids = [p.id for p in problems]
-    samples = load_samples(samples_path, ids)
-    subset = ids if problem_ids is None else list(problem_ids)
-    for pid in subset:
-        if pid not in by_id:
-            raise InputFileError(f"problem {pid!r} is not in {dataset!r} (its ids: {', '.join(ids[:10])}"
-                                 f"{', ...' if len(ids) > 10 else ''})")
-        if pid not in samples:
-            raise InputFileError(f"{samples_path!r} has no samples for problem {pid!r}")
-    interp = resolve_interpreter(python)
-    chosen, warnings = select_backend(backend, interp.executable)
-    kw = {} if chosen.deterministic or aggregate is None else {"aggregate": aggregate}
-    session = Session(chosen, python, MeasurementCache(cache_dir) if cache_dir else None,
-                      repeat=1 if chosen.deterministic else time_repeat, **kw)
-    header = {"adapter": adapter, "dataset_sha256": file_sha256(dataset), "samples_sha256": file_sha256(samples_path),
-              "platform": session.platform.label(), "backend": chosen.name, **(params or {})}
-    store = ResultStore(results_path, header)
-    pending = pending_samples(store, ((pid, s) for pid in subset for s in range(len(samples[pid]))))
-
-    def score_problem(pid: str, todo: List[int]):
-        p = by_id[pid]
-        checker = make_checker(p)
-        pool = measure_references(session, p, checker, time_factor, min_wall_s)
-        for s in todo:
-            run = run_program(session, p, samples[pid][s], pool.wall_limit_s, pool.expected, checker)
-            yield {"key": f"{pid}/{s}", "problem": pid, "sample": s, "correct": run.correct, "status": run.status,
-                   "cost": run.cost, **score_run(p, pool, run)}
-
-    run_pending(store, pending, score_problem, jobs, progress)
-    return Evaluation([by_id[pid] for pid in subset], samples, store, session,
-                      list(warnings) + (session.cache.warnings() if session.cache else []))
-
-
-def records_by_problem(ev: Evaluation) -> Dict[str, List[Dict[str, Any]]]:
-    """Each problem's sample records in sample order."""
-    recs: Dict[str, Dict[int, Dict[str, Any]]] = {}
-    for r in ev.store:
-        recs.setdefault(r["problem"], {})[r["sample"]] = r
-    return {p.id: [recs[p.id][s] for s in range(len(ev.samples[p.id]))] for p in ev.problems}
+    return ReferencePool(tuple(costs), tuple(expected), tuple(perf_expected),
+                         max(min_wall_s, time_factor * max(walls) / 1e9))

@@ -14,11 +14,13 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from ..backends import Backend
+from ..entry import SCRIPT_ENTRY
 from ..model import Config, Measurement, Program, Status, metric_of
 from ..platform import platform_key, resolve_interpreter
 from .. import wire
 from ..stats import hodges_lehmann
 from .cache import MeasurementCache, job_key
+from .inputs import InputCode, arguments
 from .store import ResultStore
 
 Aggregate = Callable[[Sequence[float]], float]
@@ -49,23 +51,26 @@ class Session:
         """The Sample field that is the cost: instructions, or task-clock ns on the time backend."""
         return metric_of(self.backend.name)
 
-    def measure(self, source: str, entry: str, encoded: List[Any], timeout: float,
-                stop_on_failure: bool = False, budget: Optional[int] = None) -> Measurement:
-        """Measure ``entry`` of ``source`` on wire-encoded argument tuples; deterministic backends go
-        through the cache (a hit is reused only if every call was ok within ``timeout`` and
-        ``budget``, :attr:`Config.budget`)."""
+    def measure(self, program: Program, cases: Sequence[Any], timeout: float, stop_on_failure: bool = False,
+                budget: Optional[int] = None, where: str = "") -> Measurement:
+        """Measure ``program`` on ``cases`` (each a wire-encoded argument list or an
+        :class:`~measure.harness.inputs.InputCode`, evaluated here only when measured);
+        deterministic backends go through the cache (a hit is reused only if every call was ok
+        within ``timeout`` and ``budget``, :attr:`Config.budget`). ``where`` names the cases in errors."""
         from ..run import measure
         cfg = Config(backend=self.backend.name, python=self.python, repeat=self.repeat, timeout=timeout,
                      stop_on_failure=stop_on_failure, budget=budget)
-        key = job_key(source, encoded, cfg, self.platform)
+        key = job_key(program, [c.key() if isinstance(c, InputCode) else c for c in cases], cfg, self.platform)
         cacheable = self.cache is not None and self.backend.deterministic
         if cacheable:
             hit = self.cache.get(key, timeout, budget)
             if hit is not None:
                 self.cached += 1
                 return hit
-        inputs = [list(wire.decode_value(e, trusted=True)) for e in encoded]
-        m = measure(Program(source, entry), inputs, cfg, backend=self.backend)
+        script = program.entry == SCRIPT_ENTRY
+        inputs = [arguments(c, script, f"{where} input {i}") if isinstance(c, InputCode)
+                  else list(wire.decode_value(c, trusted=True)) for i, c in enumerate(cases)]
+        m = measure(program, inputs, cfg, backend=self.backend)
         self.measured += 1
         if cacheable:
             self.cache.put(key, m)

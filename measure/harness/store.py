@@ -21,13 +21,15 @@ _BOOL: Check = (lambda v: isinstance(v, bool), "true or false")
 _NUMBER: Check = (_count, "a finite non-negative number")
 _NUMBER_OR_NULL: Check = (lambda v: v is None or _count(v), "a finite non-negative number or null")
 
+EXCLUDED = "excluded"  # the "sample" of a problem's exclusion record (key "<problem>/excluded")
+
 # What each adapter's summary reads from a record (the header's "adapter" names the adapter): a record
 # without one of these, or with a value of the wrong kind, would crash the summary or change a score.
 RECORD_FIELDS: Dict[str, Dict[str, Check]] = {
     "enamel": {"problem": _INDEX, "sample": _INDEX, "passed": _BOOL, "score": _NUMBER},
     "coffe": {"problem": _ID, "sample": _INDEX, "correct": _BOOL, "efficient": _BOOL, "cost": _NUMBER_OR_NULL,
               "best_ground_truth_cost": _NUMBER},
-    "evalperf": {"problem": _ID, "sample": _INDEX, "correct": _BOOL, "dps": _NUMBER_OR_NULL,
+    "dps": {"problem": _ID, "sample": _INDEX, "correct": _BOOL, "dps": _NUMBER_OR_NULL,
                  "dps_norm": _NUMBER_OR_NULL, "n_levels": _INDEX},
 }
 
@@ -47,6 +49,10 @@ def record_problem(record: Any, fields: Dict[str, Check]) -> Optional[str]:
         return 'the record has no "key" field'
     if not isinstance(key, str) or not key:
         return f'its "key" is {_show(key)}, not a "problem/sample" string'
+    if record.get("sample") == EXCLUDED:   # a problem left out because a reference failed
+        if not isinstance(record.get("reason"), str) or key != f"{record.get('problem')}/{EXCLUDED}":
+            return f'the exclusion record {_show(key)} needs its "problem" and a "reason" string'
+        return None
     for name, (ok, what) in fields.items():
         if name not in record:
             return f'the record of {key} has no "{name}" field'
@@ -65,11 +71,11 @@ class ResultStore:
     is an error, since silently dropping results would change scores. The whole file is checked
     before anything is written to it: on an error it is left exactly as it was."""
 
-    def __init__(self, path: str, header: Dict[str, Any]):
+    def __init__(self, path: str, header: Dict[str, Any], fields: Optional[Dict[str, Check]] = None):
         self.path = path
         self._lock = threading.Lock()
         self.records: List[Dict[str, Any]] = []
-        self._fields = RECORD_FIELDS.get(header.get("adapter"), {})
+        self._fields = fields if fields is not None else RECORD_FIELDS.get(header.get("adapter"), {})
         head = (json.dumps({"header": header}, sort_keys=True) + "\n").encode("utf-8")
         try:
             data = b""

@@ -8,13 +8,18 @@ from ._check import cost_or_censored
 from .passk import pass_at_k
 
 
-def is_efficient(correct: bool, cost: Optional[float], best_ground_truth_cost: float) -> bool:
-    """Correct and *strictly* cheaper than the best ground-truth solution (a tie is not efficient)."""
+def is_efficient(correct: bool, cost: Optional[float], best_ground_truth_cost: float,
+                 tie_tolerance: float = 0.0) -> bool:
+    """Correct and *strictly* cheaper than the best ground-truth solution (a tie is not efficient);
+    with ``tie_tolerance`` t > 0, cheaper by more than the fraction t (cost < best x (1 - t)), so a
+    near tie (a renamed variable) is not a verdict either. t = 0 is COFFE's strict rule."""
+    if not 0.0 <= tie_tolerance < 1.0:
+        raise ValueError(f"tie_tolerance must be in [0, 1), got {tie_tolerance!r}")
     c = cost_or_censored(cost, "cost")
     gt = cost_or_censored(best_ground_truth_cost, "best_ground_truth_cost")
     if gt is None:
         raise ValueError("the best ground-truth solution has no cost: it must run within the limits")
-    return bool(correct) and c is not None and c < gt
+    return bool(correct) and c is not None and c < gt * (1.0 - tie_tolerance)
 
 
 def efficient_at_k(n: int, c_efficient: int, k: int) -> float:

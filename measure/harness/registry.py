@@ -1,0 +1,21 @@
+"""The score adapters ``measure score NAME`` knows: name -> ``module:class``, imported when used."""
+from __future__ import annotations
+
+import importlib
+from typing import Dict, List
+
+ADAPTERS: Dict[str, str] = {
+    "enamel": "measure.harness.enamel:EnamelAdapter",
+    "dps": "measure.harness.evalperf:DpsAdapter",
+    "coffe": "measure.harness.coffe:CoffeAdapter",
+}
+
+
+def names() -> List[str]:
+    return list(ADAPTERS)
+
+
+def adapter_class(name: str) -> type:
+    """The adapter class registered as ``name`` (KeyError for an unknown name)."""
+    module, cls = ADAPTERS[name].split(":")
+    return getattr(importlib.import_module(module), cls)
