@@ -245,10 +245,11 @@ def guarded(check: Callable[..., Any]) -> Callable[..., bool]:
 
 @dataclass(frozen=True)
 class Run:
-    """One program on one problem: correct on every test and perf input, its cost (the sum over
-    the perf inputs, None when one of them did not finish ok: right-censored, never imputed),
-    its status (the first input not ok, or ``wrong_answer``) and its outputs (tests, then perf
-    inputs; only for a run that finished every input)."""
+    """One program on one problem. ``correct``: it passed every test and gave no wrong output on
+    a perf input; ``cost``: the sum over the perf inputs, None when one of them did not finish ok
+    (right-censored, never imputed: a correct program may have no cost); ``status``: the first
+    input not ok, or ``wrong_answer``; ``outputs``: tests then perf inputs, only for a run that
+    finished every input."""
 
     correct: bool
     status: str
