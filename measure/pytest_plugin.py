@@ -68,6 +68,8 @@ def vcs_meta(root: str) -> Dict[str, str]:
 
 
 def pytest_addoption(parser) -> None:
+    from .gate.bench import RunOptions
+    d = RunOptions()   # the defaults of every front end: this plugin, `measure gate`, suite files
     g = parser.getgroup("measure", "measure benchmarks (the measure_bench fixture)")
     g.addoption("--measure-save", metavar="FILE", help="save the benchmarks' results to FILE (JSON)")
     g.addoption("--measure-autosave", action="store_true", help=f"save the results as the next numbered run in "
@@ -77,13 +79,14 @@ def pytest_addoption(parser) -> None:
                      "regression fails the session")
     g.addoption("--measure-only", action="store_true", help="run only the tests that use measure_bench")
     g.addoption("--measure-skip", action="store_true", help="run every test but those that use measure_bench")
-    g.addoption("--measure-backend", default="auto", choices=BACKEND_CHOICES,
+    g.addoption("--measure-backend", default=d.backend, choices=BACKEND_CHOICES,
                 help="backend of measure_bench (default auto)")
     g.addoption("--measure-repeat", type=int, metavar="K", help="counted calls per process (default 3; time 5)")
     g.addoption("--measure-processes", type=int, metavar="P", help="worker processes per benchmark (default 1; "
                                                                    "time 20)")
     g.addoption("--measure-python", metavar="PATH", help="measured interpreter (default: this one)")
-    g.addoption("--measure-timeout", type=float, default=60.0, metavar="SECONDS", help="limit per counted call")
+    g.addoption("--measure-timeout", type=float, default=d.timeout, metavar="SECONDS",
+                help=f"limit per counted call (default {d.timeout:g})")
     g.addoption("--measure-tolerance", default="1%", metavar="PCT", help="gate tolerance, counts (default 1%%)")
     g.addoption("--measure-alpha", type=float, default=0.01, help="gate level, time backend (default 0.01)")
     g.addoption("--measure-min-effect", default="5%", metavar="PCT", help="smallest slowdown that fails, time "

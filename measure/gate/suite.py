@@ -103,9 +103,10 @@ def load_suite(path: Union[str, Path]) -> Tuple[List[BenchSpec], RunOptions, Dic
         specs.append(BenchSpec(str(e["name"]), Program(sources[file], str(e["entry"]), file.stem), tuple(args),
                                None if tol is None else float(tol)))
     try:
-        options = RunOptions(backend=defaults.get("backend", "auto"), repeat=defaults.get("repeat"),
-                             processes=defaults.get("processes"), python=defaults.get("python"),
-                             timeout=float(defaults.get("timeout", 60.0)))
+        d = RunOptions()   # the defaults of every front end (this file, `measure gate`, the pytest plugin)
+        options = RunOptions(backend=defaults.get("backend", d.backend), repeat=defaults.get("repeat", d.repeat),
+                             processes=defaults.get("processes", d.processes), python=defaults.get("python", d.python),
+                             timeout=float(defaults.get("timeout", d.timeout)))
     except (TypeError, ValueError) as exc:
         raise InputFileError(f"{src}: [defaults] has a value of the wrong type: {exc}") from None
     return specs, options, defaults

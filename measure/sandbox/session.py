@@ -285,133 +285,187 @@ def _next(pos: Tuple[int, int], k: int) -> Tuple[int, int]:
 
 
 def _drive(worker: _Worker, job: Job, start: Tuple[int, int], out: Outcome) -> Optional[Tuple[int, int]]:
-    """Run one worker to its end (the protocol is in the module docstring). Returns where a new
-    worker must resume, or None when done."""
-    cfg, backend, child, audit = job.config, job.backend, worker.child, worker.audit
-    k = cfg.repeat
-    per_call = call_limit_s(job) + PROTOCOL_GRACE
-    deadline = time.monotonic() + STARTUP_SECONDS
-    phase = "startup"          # startup -> setup -> calls
-    pos = start                # the call in flight during "calls"
-    worker_pid = 1
-    result: Optional[dict] = None
-    in_region = False
-    regions = 0                # regions opened in the current phase's process (one allowed)
-    opened_ns = 0              # perf: when the parent enabled the counters of the call in flight
-    served = 0                 # index of the call in flight among this worker's forks
-    canary = audit is not None and audit.canary  # the worker's own empty call comes first
+    """Run one worker to its end. Returns where a new worker must resume, or None when done."""
+    return _Driver(worker, job, start, out).run()
 
-    def close_region() -> Optional[int]:
-        nonlocal in_region
-        if not in_region:
-            return None
-        backend.region_end(child)
-        in_region = False
-        return time.monotonic_ns() - opened_ns
 
-    def fail_current(rec: Record, skip_input: bool) -> Optional[Tuple[int, int]]:
-        close_region()
-        if phase != "calls":
-            out.setup = rec
-            return None
-        out.calls[pos] = rec
-        backend.discard(child, worker.run_view, -1)  # perf: resynchronise the cumulative reading
-        if cfg.stop_on_failure:
-            return None
-        return (pos[0] + 1, 0) if skip_input else _next(pos, k)
+class _Driver:
+    """The parent's state machine for one worker (the frames are in :mod:`measure.wire`).
 
-    while True:
-        try:
-            msg = worker.next_frame(deadline)
-        except TimeoutError:
-            kill_tree(child)
-            limit = STARTUP_SECONDS if phase == "startup" else per_call - PROTOCOL_GRACE
-            if phase == "startup":
-                raise SandboxError(f"the worker did not start within {STARTUP_SECONDS:.0f} s. "
-                                   f"Worker log:\n{worker.log_tail()}")
-            return fail_current(Record(Status.TIMEOUT, f"exceeded the {limit:g} s time limit "
-                                                       "(right-censored: no count recorded)"), skip_input=True)
-        except wire.WireError as exc:
-            kill_tree(child)
-            return fail_current(Record(Status.SANDBOX_VIOLATION,
-                                       f"the measurement channel was corrupted ({exc}); the call's "
-                                       "result was discarded"), skip_input=True)
-        if msg is None:  # the worker itself died
-            st = wait(child, 5.0)
-            if phase == "startup":
-                raise SandboxError(f"the worker exited during start-up (exit {st.exit_code}, signal "
-                                   f"{st.signal}). Worker log:\n{worker.log_tail()}")
-            rec = _death_record(st.exit_code, st.signal, worker.log_tail())
-            rec.message = "the worker process died: " + rec.message
-            return fail_current(rec, skip_input=True)
-        t = msg["t"]
-        try:
-            if t == "ready" and phase == "startup":
-                worker_pid = int(msg["pid"])
-                if audit is not None:
-                    audit.seal()
-                phase, deadline = "setup", time.monotonic() + per_call
-                worker.ack(b"r")
-            elif t == "start" and phase in ("setup", "calls") and not regions and result is None:
-                backend.region_start(child)
-                in_region, regions, opened_ns = True, 1, time.monotonic_ns()
-                worker.ack(b"g")
-            elif t == "end" and phase == "setup" and in_region:
-                close_region()
-                worker.ack(b"d")
-            elif t == "setup" and phase == "setup" and not in_region:
-                out.setup = _record(msg, backend, child, worker.run_view, worker_pid, "setup", cfg.functions, audit)
-                if out.setup.status is not Status.OK:
-                    return None
-                phase, deadline, regions = "calls", time.monotonic() + per_call, 0
-                worker.release(b"s", pos)
-            elif t == "result" and phase == "calls" and result is None and \
-                    (msg.get("i"), msg.get("r")) == ((-1, 0) if canary else pos):
-                result = msg
-            elif t == "reaped" and phase == "calls" and msg.get("k") == served and canary:
-                rec = (_record(result, backend, child, worker.run_view, int(msg["pid"]), "canary", False, audit)
-                       if result is not None else Record(Status.ERROR, "it did not report"))
-                if rec.status is not Status.OK:
-                    out.setup = Record(Status.SANDBOX_VIOLATION, "the harness's own empty call, forked after the "
-                                       f"module body, failed ({rec.message}): the module body changed the harness")
-                    return None
-                worker.release(b"n", pos)
-                canary, result, regions, served = False, None, 0, served + 1
-                deadline = time.monotonic() + per_call
-            elif t == "reaped" and phase == "calls" and msg.get("k") == served:
-                pid = int(msg["pid"])
-                wall_ns = close_region()  # perf: the call's region ends with its process
-                tail = worker.call_output()
-                if result is not None and backend.mode == "perf" and "wall_ns" in result and wall_ns is None:
-                    rec = Record(Status.SANDBOX_VIOLATION, "the call reported a region that never opened the "
-                                                           "parent's counters: the harness in the worker was changed")
-                    backend.discard(child, worker.run_view, pid)
-                elif result is not None:
-                    rec = _record(result, backend, child, worker.run_view, pid, "call", cfg.functions, audit,
-                                  wall_ns=wall_ns)
-                else:
-                    rec = _death_record(msg.get("exit"), msg.get("signal"), tail)
-                    backend.discard(child, worker.run_view, pid)
-                    ended = audit.skip() if audit is not None else None
-                    if ended:  # the backend itself ended the call (qemu: tampering, or its budget)
-                        rec = Record(ended[0], ended[1], rss_bytes=rec.rss_bytes)
-                out.calls[pos] = rec = over_budget(rec, cfg.budget)
-                if cfg.stop_on_failure and rec.status is not Status.OK:
-                    return None
-                result, regions = None, 0
-                served += 1
-                pos = _next(pos, k)
-                worker.release(b"n", pos)  # the server may now empty the call's directory and fork the next
-                deadline = time.monotonic() + per_call
-            elif t == "done" and phase == "calls":
-                return None
-            else:
-                raise wire.WireError(f"unexpected frame {t!r} in phase {phase}")
-        except (wire.WireError, KeyError, TypeError, ValueError, WorkerProtocolError) as exc:
-            kill_tree(child)
-            return fail_current(Record(Status.SANDBOX_VIOLATION,
-                                       f"the measurement channel was corrupted ({exc}); the call's "
-                                       "result was discarded"), skip_input=True)
+    Phases: ``startup`` (until ``ready``), ``setup`` (the module body's region), ``calls`` (the
+    fork server's calls, the auditing backend's canary first). Each frame is accepted only by the
+    handler of its type in the phase that expects it (:data:`HANDLERS`); any other frame, or a
+    handler's guard failing, is a corrupted channel: ``sandbox_violation`` for the call in flight.
+    A handler returns None to go on, or ``(DONE, resume)`` to end this worker."""
+
+    def __init__(self, worker: _Worker, job: Job, start: Tuple[int, int], out: Outcome):
+        self.worker, self.job, self.out = worker, job, out
+        self.cfg, self.backend, self.child, self.audit = job.config, job.backend, worker.child, worker.audit
+        self.per_call = call_limit_s(job) + PROTOCOL_GRACE
+        self.deadline = time.monotonic() + STARTUP_SECONDS
+        self.phase = "startup"
+        self.pos = start              # the call in flight during "calls"
+        self.worker_pid = 1
+        self.result: Optional[dict] = None
+        self.in_region = False
+        self.regions = 0              # regions opened in the current phase's process (one allowed)
+        self.opened_ns = 0            # perf: when the parent enabled the counters of the call in flight
+        self.served = 0               # index of the call in flight among this worker's forks
+        self.canary = self.audit is not None and self.audit.canary  # the worker's own empty call first
+
+    def run(self) -> Optional[Tuple[int, int]]:
+        while True:
+            try:
+                msg = self.worker.next_frame(self.deadline)
+            except TimeoutError:
+                return self.timed_out()
+            except wire.WireError as exc:
+                return self.corrupted(exc)
+            if msg is None:
+                return self.worker_died()
+            handler = self.HANDLERS.get((msg["t"], self.phase))
+            try:
+                if handler is None:
+                    raise wire.WireError(f"unexpected frame {msg['t']!r} in phase {self.phase}")
+                end = handler(self, msg)
+            except (wire.WireError, KeyError, TypeError, ValueError, WorkerProtocolError) as exc:
+                return self.corrupted(exc)
+            if end is not None:
+                return end[1]
+
+    # --- ways a worker ends ---------------------------------------------------------------------
+
+    def close_region(self) -> Optional[int]:
+        if not self.in_region:
+            return None
+        self.backend.region_end(self.child)
+        self.in_region = False
+        return time.monotonic_ns() - self.opened_ns
+
+    def fail_current(self, rec: Record, skip_input: bool) -> Optional[Tuple[int, int]]:
+        """``rec`` for the setup or the call in flight; where the next worker resumes."""
+        self.close_region()
+        if self.phase != "calls":
+            self.out.setup = rec
+            return None
+        self.out.calls[self.pos] = rec
+        self.backend.discard(self.child, self.worker.run_view, -1)  # perf: resynchronise the cumulative reading
+        if self.cfg.stop_on_failure:
+            return None
+        return (self.pos[0] + 1, 0) if skip_input else _next(self.pos, self.cfg.repeat)
+
+    def timed_out(self) -> Optional[Tuple[int, int]]:
+        kill_tree(self.child)
+        if self.phase == "startup":
+            raise SandboxError(f"the worker did not start within {STARTUP_SECONDS:.0f} s. "
+                               f"Worker log:\n{self.worker.log_tail()}")
+        limit = self.per_call - PROTOCOL_GRACE
+        return self.fail_current(Record(Status.TIMEOUT, f"exceeded the {limit:g} s time limit "
+                                                        "(right-censored: no count recorded)"), skip_input=True)
+
+    def corrupted(self, exc: Exception) -> Optional[Tuple[int, int]]:
+        kill_tree(self.child)
+        return self.fail_current(Record(Status.SANDBOX_VIOLATION, f"the measurement channel was corrupted ({exc}); "
+                                                                  "the call's result was discarded"), skip_input=True)
+
+    def worker_died(self) -> Optional[Tuple[int, int]]:
+        st = wait(self.child, 5.0)
+        if self.phase == "startup":
+            raise SandboxError(f"the worker exited during start-up (exit {st.exit_code}, signal "
+                               f"{st.signal}). Worker log:\n{self.worker.log_tail()}")
+        rec = _death_record(st.exit_code, st.signal, self.worker.log_tail())
+        rec.message = "the worker process died: " + rec.message
+        return self.fail_current(rec, skip_input=True)
+
+    # --- one handler per (frame, phase) ----------------------------------------------------------
+
+    def on_ready(self, msg: dict):
+        self.worker_pid = int(msg["pid"])
+        if self.audit is not None:
+            self.audit.seal()
+        self.phase, self.deadline = "setup", time.monotonic() + self.per_call
+        self.worker.ack(b"r")
+
+    def on_start(self, msg: dict):
+        if self.regions or self.result is not None:
+            raise wire.WireError("a second region in one process")
+        self.backend.region_start(self.child)
+        self.in_region, self.regions, self.opened_ns = True, 1, time.monotonic_ns()
+        self.worker.ack(b"g")
+
+    def on_end(self, msg: dict):
+        if not self.in_region:
+            raise wire.WireError("a region ended that never started")
+        self.close_region()
+        self.worker.ack(b"d")
+
+    def on_setup(self, msg: dict):
+        if self.in_region:
+            raise wire.WireError("the setup reported inside its region")
+        out = self.out
+        out.setup = _record(msg, self.backend, self.child, self.worker.run_view, self.worker_pid, "setup",
+                            self.cfg.functions, self.audit)
+        if out.setup.status is not Status.OK:
+            return DONE, None
+        self.phase, self.deadline, self.regions = "calls", time.monotonic() + self.per_call, 0
+        self.worker.release(b"s", self.pos)
+
+    def on_result(self, msg: dict):
+        if self.result is not None or (msg.get("i"), msg.get("r")) != ((-1, 0) if self.canary else self.pos):
+            raise wire.WireError("a result for another call, or a second one")
+        self.result = msg
+
+    def on_reaped(self, msg: dict):
+        if msg.get("k") != self.served:
+            raise wire.WireError(f"fork {msg.get('k')!r} reaped while fork {self.served} was in flight")
+        return self.canary_reaped(msg) if self.canary else self.call_reaped(msg)
+
+    def canary_reaped(self, msg: dict):
+        rec = (_record(self.result, self.backend, self.child, self.worker.run_view, int(msg["pid"]), "canary", False,
+                       self.audit) if self.result is not None else Record(Status.ERROR, "it did not report"))
+        if rec.status is not Status.OK:
+            self.out.setup = Record(Status.SANDBOX_VIOLATION, "the harness's own empty call, forked after the "
+                                    f"module body, failed ({rec.message}): the module body changed the harness")
+            return DONE, None
+        self.worker.release(b"n", self.pos)
+        self.canary, self.result, self.regions, self.served = False, None, 0, self.served + 1
+        self.deadline = time.monotonic() + self.per_call
+
+    def call_reaped(self, msg: dict):
+        cfg, backend, result, pid = self.cfg, self.backend, self.result, int(msg["pid"])
+        wall_ns = self.close_region()  # perf: the call's region ends with its process
+        tail = self.worker.call_output()
+        if result is not None and backend.mode == "perf" and "wall_ns" in result and wall_ns is None:
+            rec = Record(Status.SANDBOX_VIOLATION, "the call reported a region that never opened the "
+                                                   "parent's counters: the harness in the worker was changed")
+            backend.discard(self.child, self.worker.run_view, pid)
+        elif result is not None:
+            rec = _record(result, backend, self.child, self.worker.run_view, pid, "call", cfg.functions, self.audit,
+                          wall_ns=wall_ns)
+        else:
+            rec = _death_record(msg.get("exit"), msg.get("signal"), tail)
+            backend.discard(self.child, self.worker.run_view, pid)
+            ended = self.audit.skip() if self.audit is not None else None
+            if ended:  # the backend itself ended the call (qemu: tampering, or its budget)
+                rec = Record(ended[0], ended[1], rss_bytes=rec.rss_bytes)
+        self.out.calls[self.pos] = rec = over_budget(rec, cfg.budget)
+        if cfg.stop_on_failure and rec.status is not Status.OK:
+            return DONE, None
+        self.result, self.regions = None, 0
+        self.served += 1
+        self.pos = _next(self.pos, cfg.repeat)
+        self.worker.release(b"n", self.pos)  # the server may now empty the call's directory and fork the next
+        self.deadline = time.monotonic() + self.per_call
+
+    def on_done(self, msg: dict):
+        return DONE, None
+
+    HANDLERS = {("ready", "startup"): on_ready, ("start", "setup"): on_start, ("start", "calls"): on_start,
+                ("end", "setup"): on_end, ("setup", "setup"): on_setup, ("result", "calls"): on_result,
+                ("reaped", "calls"): on_reaped, ("done", "calls"): on_done}
+
+
+DONE = "done"
 
 
 def call_limit_s(job: Job) -> float:
