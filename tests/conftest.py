@@ -80,7 +80,10 @@ def python() -> str:
 # fits, the launcher's own checks), about a minute; the default run is the whole suite
 UNIT_MODULES = {"test_scores", "test_stats", "test_wire", "test_gate", "test_gate_history", "test_gate_time",
                 "test_results", "test_bad_files", "test_calibration", "test_native_perf", "test_sandbox_launcher",
-                "test_dispatch", "test_architecture", "test_packaging", "test_rewards", "test_qemu"}
+                "test_dispatch", "test_architecture", "test_packaging", "test_rewards", "test_qemu",
+                "test_problem_kinds", "test_scores_evalplus_dps", "test_evalplus_adapter", "test_scores_mercury_code",
+                "test_mercury_adapter", "test_scores_effibench_counts", "test_effibench_adapter", "test_coffe_files",
+                "test_pairs"}
 MEASURING_FIXTURES = {"counting_backend", "valgrind", "qemu"}
 
 

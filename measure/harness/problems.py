@@ -249,13 +249,16 @@ class Run:
     a perf input; ``cost``: the sum over the perf inputs, None when one of them did not finish ok
     (right-censored, never imputed: a correct program may have no cost); ``status``: the first
     input not ok, or ``wrong_answer``; ``outputs``: tests then perf inputs, only for a run that
-    finished every input."""
+    finished every input; ``perf_costs`` and ``perf_peaks``: each perf input's cost and the
+    largest peak resident set (bytes; None where unknown) of its ok calls, for a finished run."""
 
     correct: bool
     status: str
     cost: Optional[float]
     max_wall_ns: int
     outputs: Tuple[Any, ...]
+    perf_costs: Tuple[float, ...] = ()
+    perf_peaks: Tuple[Optional[int], ...] = ()
 
 
 def _args(case: Case) -> Any:
@@ -279,7 +282,7 @@ def run_program(session: Session, problem: Problem, code: str, timeout: float, e
             return Run(False, r.status.value if r else "not_reached", None, 0, ())
         if expected is not None and not checker(_args(case), expected[i], r.output):
             return Run(False, Status.WRONG_ANSWER.value, None, 0, ())
-    costs = []
+    costs, peaks = [], []
     for j, case in enumerate(problem.perf_inputs):
         r = results.get(n_tests + j)
         if r is None or r.status is not Status.OK:
@@ -287,9 +290,11 @@ def run_program(session: Session, problem: Problem, code: str, timeout: float, e
         if perf_expected is not None and not checker(_args(case), perf_expected[j], r.output):
             return Run(False, Status.WRONG_ANSWER.value, None, 0, ())
         costs.append(session.cost(r.samples))
+        ok = [s.peak_rss_bytes for s in r.samples if s.status is Status.OK]
+        peaks.append(None if not ok or None in ok else max(ok))
     walls = [s.wall_ns or 0 for r in m.inputs for s in r.samples]
     return Run(True, "ok", float(sum(costs)), max(walls, default=0),
-               tuple(results[i].output for i in range(n_tests + len(problem.perf_inputs))))
+               tuple(results[i].output for i in range(n_tests + len(problem.perf_inputs))), tuple(costs), tuple(peaks))
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,8 @@ ADAPTERS: Dict[str, str] = {
     "enamel": "measure.harness.enamel:EnamelAdapter",
     "dps": "measure.harness.evalperf:DpsAdapter",
     "coffe": "measure.harness.coffe:CoffeAdapter",
+    "evalperf": "measure.harness.evalplus:EvalPlusAdapter",
+    "effibench": "measure.harness.effibench:EffiBenchAdapter",
 }
 
 
