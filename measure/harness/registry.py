@@ -10,6 +10,7 @@ ADAPTERS: Dict[str, str] = {
     "coffe": "measure.harness.coffe:CoffeAdapter",
     "evalperf": "measure.harness.evalplus:EvalPlusAdapter",
     "effibench": "measure.harness.effibench:EffiBenchAdapter",
+    "mercury": "measure.harness.mercury:MercuryAdapter",
 }
 
 
