@@ -104,7 +104,7 @@ def _cmd_score(args) -> int:
         print(json.dumps(report, indent=2))
         return 0
     head, rows = adapter.columns(report)
-    print(f"{cls.title}  {report['problems']} problems  backend {report['backend']}  {report['platform']}")
+    print(f"{adapter.heading(report)}  backend {report['backend']}  {report['platform']}")
     print("\n".join(table([head] + rows, right=range(len(head))) + _report_footer(report, results)))
     return 0
 

@@ -135,6 +135,10 @@ class Adapter:
         """The CLI's table of a score document: header and rows (the last one ``all``)."""
         raise NotImplementedError
 
+    def heading(self, doc: Dict[str, Any]) -> str:
+        """The CLI's first line before the platform: the benchmark and what was scored."""
+        return f"{self.title}  {doc['problems']} problems"
+
     # the command line (``measure score NAME``)
     help: str = ""
     dataset_help: str = "problem-set JSON (measure/problems, version 1)"

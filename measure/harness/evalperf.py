@@ -70,6 +70,11 @@ def dps_overall(per: List[Dict[str, Any]]) -> Dict[str, Any]:
             "problems_scored": len(scored)}
 
 
+def dps_heading(title: str, doc: Dict[str, Any]) -> str:
+    o = doc["overall"]
+    return f"{title}  {doc['problems']} problems ({o['problems_scored']} with >= {doc['min_correct']} correct)"
+
+
 def dps_columns(doc: Dict[str, Any]) -> Tuple[List[str], List[List[str]]]:
     head = ["problem", "n", "correct", "profiled", "levels", "pass@1", "DPS", "DPS_norm"]
     rows = [[str(r["problem"]), str(r["n"]), str(r["correct"]), str(r["profiled"]), str(r["levels"]), _f(r["pass@1"]),
@@ -115,6 +120,9 @@ class DpsAdapter(ProblemSetAdapter):
 
     def columns(self, doc: Dict[str, Any]) -> Tuple[List[str], List[List[str]]]:
         return dps_columns(doc)
+
+    def heading(self, doc: Dict[str, Any]) -> str:
+        return dps_heading(self.title, doc)
 
 
 def evaluate(dataset: str, samples_path: str, results_path: str, problems: Optional[Sequence[str]] = None,

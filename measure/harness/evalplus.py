@@ -25,7 +25,7 @@ outputs (evalplus: the canonical solution's; every reference passed those tests)
 correct samples of a task with at least ``min_correct`` correct ones are profiled, and each scores
 DPS / DPS_norm against the task's stored ``scores`` with the references re-measured in the same
 session (:mod:`measure.scores.evalplus_dps`, evalplus's ``perf_worker``); a broken profile (timeout
-or error on the perf input) scores 0. Per task and overall: means (``statistics.mean``, as evalplus);
+or error on the perf input) scores 0. Per task and overall: means (``statistics.mean``);
 pass@1 is c / n (a fraction, as ``measure score dps``; evalplus prints it in percent).
 """
 from __future__ import annotations
@@ -33,7 +33,6 @@ from __future__ import annotations
 import gzip
 import json
 import math
-import statistics
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from ..errors import InputFileError
@@ -41,7 +40,7 @@ from ..scores import pass_at_k
 from ..scores.evalplus_dps import match_reference, stored_dps, task_dps
 from .adapter import Evaluation, ProblemSetAdapter, ScoreDocument, evaluate as evaluate_with
 from .evalperf import MAX_PROFILE, MIN_CORRECT, MIN_TIME_S, TIME_FACTOR, add_profile_arguments, \
-    check_profile_limits, dps_columns
+    check_profile_limits, dps_columns, dps_heading, dps_overall
 from .problems import Problem, ReferencePool, Run, load_samples
 from .runner import file_sha256
 from .store import Check
@@ -441,8 +440,7 @@ class EvalPlusAdapter(ProblemSetAdapter):
         self.min_correct, self.max_profile, self.tests = min_correct, max_profile, tuple(tests)
 
     def params(self) -> Dict[str, Any]:
-        return {"min_correct": self.min_correct, "max_profile": self.max_profile,
-                "tests_sha256": [file_sha256(t) for t in self.tests]}
+        return {"tests_sha256": [file_sha256(t) for t in self.tests]}   # what the records depend on
 
     def load(self, dataset: str) -> List[Problem]:
         return load_evalperf(dataset, self.tests)
@@ -469,15 +467,13 @@ class EvalPlusAdapter(ProblemSetAdapter):
             per.append({"problem": pid, "n": len(recs), "correct": c, "profiled": len(t.profiled),
                         "levels": len(scores[pid]), "pass@1": pass_at_k(len(recs), c, 1),
                         "dps": t.dps, "dps_norm": t.dps_norm})
-        done = [r for r in per if r["dps"] is not None]
-        overall = {"pass@1": statistics.mean(r["pass@1"] for r in per) if per else None,
-                   "dps": statistics.mean(r["dps"] for r in done) if done else None,
-                   "dps_norm": statistics.mean(r["dps_norm"] for r in done) if done else None,
-                   "problems_scored": len(done)}
-        return ev.document(self, overall, per, min_correct=self.min_correct, max_profile=self.max_profile)
+        return ev.document(self, dps_overall(per), per, min_correct=self.min_correct, max_profile=self.max_profile)
 
     def columns(self, doc: Dict[str, Any]) -> Tuple[List[str], List[List[str]]]:
         return dps_columns(doc)
+
+    def heading(self, doc: Dict[str, Any]) -> str:
+        return dps_heading(self.title, doc)
 
 
 def evaluate(dataset: str, samples_path: str, results_path: str, problems: Optional[Sequence[str]] = None,
