@@ -30,8 +30,8 @@ from measure import Config, measure
 from measure.backends.valgrind import ValgrindBackend
 from measure.calibration.bytecodes import count_suite
 from measure.errors import CalibrationError
-from measure.calibration.model import FunctionModel, IPBModel, trim_functions
-from measure.calibration.profile import load
+from measure.calibration.model import trim_functions
+from measure.calibration.profile import ProfileFit, load
 from measure.calibration.programs import CalibrationProgram, as_program
 from measure.calibration.validate import rank_agreement
 from measure.harness.enamel import PROBLEMSET, generate_tests, load_problems
@@ -87,15 +87,14 @@ def cmd_collect(a) -> int:
     return 0
 
 
-def predictions(fit: Dict, prog: Dict) -> Dict[str, float]:
+def predictions(fit: ProfileFit, prog: Dict) -> Dict[str, float]:
     """Reference-unit count of one program by each model the profile holds."""
-    out = {"platform factor": prog["count"] / fit["factor"]}
-    if fit.get("ipb") and prog.get("bytecodes"):
-        lf, _ = IPBModel.from_dict(fit["ipb"]).log_factor(prog["count"], prog["bytecodes"])
+    out = {"platform factor": prog["count"] / fit.factor}
+    if fit.ipb is not None and prog.get("bytecodes"):
+        lf, _ = fit.ipb.log_factor(prog["count"], prog["bytecodes"])
         out["IPB model"] = prog["count"] / math.exp(lf)
-    if fit.get("functions") and prog.get("functions"):
-        out["function model"] = prog["count"] * FunctionModel.from_dict(fit["functions"]).reference_per_unit(
-            prog["functions"])
+    if fit.functions is not None and prog.get("functions"):
+        out["function model"] = prog["count"] * fit.functions.reference_per_unit(prog["functions"])
     return out
 
 
@@ -111,8 +110,8 @@ def cmd_report(a) -> int:
     same_version = src["platform"]["python_version"].rsplit(".", 1)[0] == ref["platform"]["python_version"].rsplit(".", 1)[0]
     names = [n for n in common if not same_version or src["programs"][n]["bytecodes"] == ref["programs"][n]["bytecodes"]]
     other = [n for n in common if n not in names]
-    fm = FunctionModel.from_dict(profile.fit["functions"]) if profile.fit.get("functions") else None
-    print(f"{a.source} -> {a.reference} with {a.profile} (model chosen: {profile.fit.get('model')}); "
+    fm = profile.fit.functions
+    print(f"{a.source} -> {a.reference} with {a.profile} (model chosen: {profile.fit.model}); "
           f"{len(names)} programs, level {src['level']}, half {a.half or src['half'] or 'all'}")
     print(f"left out, other work on the two platforms (bytecodes differ): {len(other)} ({', '.join(other)})")
     print(f"{'corpus':11s} {'model':15s} {'n':>4s} {'median':>7s} {'p90':>7s} {'worst':>7s} {'<=5%':>6s} {'<=15%':>6s}"

@@ -90,10 +90,10 @@ def main(directory: str) -> None:
     for l in labels:
         p = profiles[l]
         f, v = p.fit, p.validation or {}
-        cvs = [f.get(k) or {} for k in ("lopo", "ipb_lopo", "functions_lopo")]
-        print(f"| {l} | {f['factor']:.4f} [{f['ci'][0]:.4f}, {f['ci'][1]:.4f}] | {f['interaction_sd']:.4f} | " +
-              " | ".join(f"{100 * c.get('median', 0):.1f} % / {100 * c.get('worst', 0):.1f} %" for c in cvs) +
-              f" | {f.get('model', 'factor')} | "
+        cvs = [f.lopo, f.ipb_lopo, f.functions_lopo]
+        print(f"| {l} | {f.factor:.4f} [{f.ci[0]:.4f}, {f.ci[1]:.4f}] | {f.interaction_sd:.4f} | " +
+              " | ".join(f"{100 * c.median if c else 0:.1f} % / {100 * c.worst if c else 0:.1f} %" for c in cvs) +
+              f" | {f.model} | "
               f"{100 * v.get('median_error', 0):.1f} % / {100 * v.get('worst_error', 0):.1f} % | "
               f"{v.get('spearman', float('nan')):.3f} / {v.get('kendall', float('nan')):.3f} | {v.get('verdict', '-')} |")
 
@@ -156,9 +156,9 @@ def main(directory: str) -> None:
         for path in times:
             p = load(path)
             f = p.fit
-            lo = f.get("lopo") or {}
-            print(f"| {os.path.basename(path)[8:-10]} time | {f['factor']:.4f} [{f['ci'][0]:.4f}, {f['ci'][1]:.4f}] | "
-                  f"{f['interaction_sd']:.4f} | {100 * lo.get('median', 0):.1f} % / {100 * lo.get('worst', 0):.1f} % |")
+            lo = f.lopo
+            print(f"| {os.path.basename(path)[8:-10]} time | {f.factor:.4f} [{f.ci[0]:.4f}, {f.ci[1]:.4f}] | "
+                  f"{f.interaction_sd:.4f} | {100 * lo.median if lo else 0:.1f} % / {100 * lo.worst if lo else 0:.1f} % |")
         tp = {os.path.basename(x)[8:-10]: load(x) for x in times}
         if len(tp) >= 2:
             for a, b in itertools.permutations(sorted(tp), 2):

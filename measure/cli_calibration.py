@@ -37,32 +37,28 @@ def render_profile(p, elapsed: Optional[float] = None) -> str:
     ref = p.reference["platform"]
     lines.append(f"reference    {ref['backend']}/{ref['isa']}/{ref['implementation']}-{ref['python_version']}"
                  f"@{ref['python_build'][:8]}  {p.reference['metric']}")
-    alt = fit.get("alternatives", {})
-    alts = ", ".join(f"{k} {v:.4f}" for k, v in alt.items())
-    lines.append(f"factor       {fit['factor']:.4f}  {100 * fit['confidence']:.0f} % CI [{fit['ci'][0]:.4f}, "
-                 f"{fit['ci'][1]:.4f}]  (OLS on {fit['n_programs']} programs; {alts})")
-    sd = fit["interaction_sd"]
+    alts = ", ".join(f"{k} {v:.4f}" for k, v in fit.alternatives.items())
+    lines.append(f"factor       {fit.factor:.4f}  {100 * fit.confidence:.0f} % CI [{fit.ci[0]:.4f}, "
+                 f"{fit.ci[1]:.4f}]  (OLS on {fit.n_programs} programs; {alts})")
+    sd = fit.interaction_sd
     lines.append(f"interaction  SD {sd:.4f} (log) = ±{100 * sd:.1f} % per program: the floor on agreement")
-    lo = fit.get("lopo") or {}
-    if lo:
-        lines.append(f"LOPO         median {_percent(lo['median'])}  p90 {_percent(lo['p90'])}  worst {_percent(lo['worst'])}"
+    lo = fit.lopo
+    if lo is not None:
+        lines.append(f"LOPO         median {_percent(lo.median)}  p90 {_percent(lo.p90)}  worst {_percent(lo.worst)}"
                      "  (platform factor)")
-    il = fit.get("ipb_lopo")
-    if il:
-        used = "used: beats the single factor" if fit.get("ipb_pays") else "not used: no better than one factor"
-        lines.append(f"IPB model    median {_percent(il['median'])}  p90 {_percent(il['p90'])}  worst {_percent(il['worst'])}"
-                     f"  slope {fit['ipb']['beta']:+.4f} per log(instr/bytecode)  ({used})")
-    fl = fit.get("functions_lopo")
-    if fl:
-        fm = fit["functions"]
-        lines.append(f"functions    median {_percent(fl['median'])}  p90 {_percent(fl['p90'])}  worst {_percent(fl['worst'])}"
-                     f"  ({len(fm['coef'])} C functions, ridge lambda {fm['lam']:.3g}; nested LOPO)")
-    if fit.get("model"):
-        names = {"factor": "platform factor", "ipb": "IPB model", "functions": "function model"}
-        lines.append(f"model        {names[fit['model']]} (the lowest cross-validated error)")
-    kf = fit.get("kind_factors") or {}
-    if kf:
-        lines.append("kinds        " + "  ".join(f"{k} {v['factor']:.3f}" for k, v in sorted(kf.items())))
+    il = fit.ipb_lopo
+    if il is not None and fit.ipb is not None:
+        used = "used: beats the single factor" if fit.ipb_pays else "not used: no better than one factor"
+        lines.append(f"IPB model    median {_percent(il.median)}  p90 {_percent(il.p90)}  worst {_percent(il.worst)}"
+                     f"  slope {fit.ipb.beta:+.4f} per log(instr/bytecode)  ({used})")
+    fl, fm = fit.functions_lopo, fit.functions
+    if fl is not None and fm is not None:
+        lines.append(f"functions    median {_percent(fl.median)}  p90 {_percent(fl.p90)}  worst {_percent(fl.worst)}"
+                     f"  ({len(fm.coef)} C functions, ridge lambda {fm.lam:.3g}; nested LOPO)")
+    names = {"factor": "platform factor", "ipb": "IPB model", "functions": "function model"}
+    lines.append(f"model        {names[fit.model]} (the lowest cross-validated error)")
+    if fit.kind_factors:
+        lines.append("kinds        " + "  ".join(f"{k} {f:.3f}" for k, (f, _) in sorted(fit.kind_factors.items())))
     return "\n".join(lines)
 
 
@@ -127,8 +123,8 @@ def _cmd_calibrate(args) -> int:
         p = replace(p, validation=vd)
         if args.plot:
             from .calibration.plot import plot_normalized
-            from .calibration.calibrate import used_lopo
-            errors = used_lopo(p.fit).get("errors", {})      # out-of-sample: each suite program left out of its fit
+            lopo = p.fit.used_lopo                           # out-of-sample: each suite program left out of its fit
+            errors = {} if lopo is None else lopo.errors
             suite_norm = {n: c * (1 + errors[n]) for n, c in p.reference["counts"].items() if n in errors}
             plot_normalized(suite_norm, p.reference["counts"], args.plot, heldout=norm, heldout_reference=refc,
                             title=f"{p.platform.label()} normalised to the reference")
@@ -164,7 +160,7 @@ def _cmd_normalize(args) -> int:
         inputs = load_inputs(args.inputs, None)
         bytecodes = count_program(program, inputs, python=args.python)
         match = next((p for p in profiles if p.matches(ms[0].platform)), None)
-        if match is not None and match.fit.get("model") == "functions" and ms[0].platform.backend == "valgrind":
+        if match is not None and match.fit.model == "functions" and ms[0].platform.backend == "valgrind":
             from .calibration.collect import functions_of
             functions = functions_of(program, inputs, python=args.python)
     keys = {m.platform.label() for m in ms}

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 from dataclasses import replace
+from importlib import resources
 
 import numpy as np
 import pytest
@@ -26,7 +27,8 @@ from measure.errors import CalibrationError, MissingProfile, ProfileError
 from measure.calibration.model import (FunctionModel, IPBModel, bootstrap_factor, fit_functions, fit_ipb, fit_mixedlm,
                                        fit_ols, fit_platform, fit_rlm, lopo)
 from measure.calibration.normalize import normalize, normalize_all, reference_ratio
-from measure.calibration.profile import from_dict, load, reference_profile, save
+from measure.calibration.profile import (PROFILES_DIR, REFERENCE_FILE, ProfileFit, from_dict, identity_fit, load,
+                                         reference_profile, save)
 from measure.calibration.validate import THRESHOLDS, validate
 from measure.errors import InputFileError
 from measure.model import InputResult, Measurement, PlatformKey, Sample, Status
@@ -278,6 +280,27 @@ def test_a_profile_round_trips_through_its_versioned_json(tmp_path):
     assert q.factor == pytest.approx(0.9) and q.reference["platform"]["python_build"] == KEY_A.python_build
 
 
+def test_every_shipped_profile_reads_back_to_its_json_exactly():
+    folder = resources.files("measure.calibration")
+    files = [folder.joinpath(REFERENCE_FILE)] + sorted(
+        (r for r in folder.joinpath(PROFILES_DIR).iterdir() if r.name.endswith(".json")), key=lambda r: r.name)
+    assert len(files) >= 2
+    for res in files:
+        doc = json.loads(res.read_text("utf-8"))
+        p = from_dict(doc, res.name)
+        assert isinstance(p.fit, ProfileFit) and p.to_dict() == doc, res.name
+
+
+def test_a_fitted_profile_round_trips_to_an_equal_typed_fit():
+    ref = ref_profile()
+    assert ref.fit == identity_fit(len(REF_COUNTS)) and ref.fit.used_lopo is None
+    for p in (ref, make_profile(collection(KEY_B, {k: v * 0.9 for k, v in REF_COUNTS.items()}), ref), function_profile()):
+        doc = json.loads(json.dumps(p.to_dict()))
+        q = from_dict(doc)
+        assert q.fit == p.fit and q.to_dict() == doc
+    assert p.fit.used_lopo == p.fit.functions_lopo and p.fit.functions_lopo is not None
+
+
 def test_a_profile_from_another_engine_version_is_refused_with_the_remedy(tmp_path):
     doc = ref_profile().to_dict()
     doc["engine_version"] = "0.0.1"
@@ -298,7 +321,7 @@ def test_a_platform_missing_programs_is_fitted_on_the_common_ones_and_lists_the_
     c = collection(KEY_B, {k: v * 0.9 for k, v in REF_COUNTS.items()})
     c.programs["p7"] = ProgramCounts("p7", "numpy", "dp7", "skipped", reason="module 'numpy' is not importable")
     p = make_profile(c, ref)
-    assert p.fit["skipped"] == ["p7"] and p.fit["n_programs"] == 7
+    assert p.fit.skipped == ("p7",) and p.fit.n_programs == 7
 
 
 def test_a_program_that_computes_another_result_than_on_the_reference_is_refused():
@@ -339,7 +362,7 @@ def test_normalize_divides_by_the_factor_and_carries_its_interval():
 
 def test_normalize_uses_the_function_model_with_the_functions_recorded_in_the_results():
     p = function_profile()
-    assert p.fit["model"] == "functions"
+    assert p.fit.model == "functions"
     r, t, f = mixed_program({"eval": 0.1, "list_contains": 0.9})
     n = normalize(measurement_with_functions(t, f), p)
     assert n.model == "function model"

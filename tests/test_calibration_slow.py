@@ -36,8 +36,8 @@ def test_calibrate_makes_a_profile_with_identical_counts_on_two_runs(name):
     a = calibrate(python=py)
     b = calibrate(python=py)
     assert {n: c.values for n, c in a.programs.items()} == {n: c.values for n, c in b.programs.items()}
-    assert a.fit["ci"][0] <= a.factor <= a.fit["ci"][1]
-    assert a.fit["n_programs"] >= 24
+    assert a.fit.ci[0] <= a.factor <= a.fit.ci[1]
+    assert a.fit.n_programs >= 24
 
 
 def test_the_reference_interpreter_reproduces_the_shipped_reference_counts_exactly():
@@ -55,7 +55,7 @@ def test_debian_3_11_normalised_to_the_reference_agrees_on_held_out_programs():
     function model (the one Debian's profile chooses by cross-validation)."""
     py = _python("debian-3.11.2")
     p = calibrate(python=py)
-    assert p.fit["model"] == "functions"
+    assert p.fit.model == "functions"
     v, norm, ref, _ = validate_profile(p, HELDOUT, python=py)
     assert v.n >= 12
     assert v.median_error <= THRESHOLDS["heldout_median"]

@@ -180,5 +180,5 @@ def test_the_shipped_qemu_profile_normalises_qemu_counts_without_being_given(qem
     match = [p for p in shipped_profiles() if p.matches(m.platform)]
     if not match:
         pytest.skip(f"no shipped profile for {m.platform.label()} (the shipped one is for the reference interpreter)")
-    assert abs(match[0].fit["factor"] - 1) < 0.01  # qemu and callgrind count the same work within 1 %
+    assert abs(match[0].fit.factor - 1) < 0.01  # qemu and callgrind count the same work within 1 %
     assert normalize_all([m], [])[0] is not None

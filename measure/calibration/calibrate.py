@@ -11,8 +11,8 @@ from typing import Callable, Dict, Iterator, Optional, Sequence, Union
 
 from .collect import Collection, collect
 from ..errors import CalibrationError, ProfileError
-from .model import Fit, fit_platform, mean_abs_log, rms_log
-from .profile import Profile, from_collection, identity_fit, reference_profile
+from .model import fit_platform
+from .profile import Profile, ProfileFit, from_collection, identity_fit, reference_profile
 from .programs import CalibrationProgram, load_directory, select, suite
 from .validate import validate
 
@@ -41,27 +41,6 @@ def _collect(progs: Sequence[CalibrationProgram], *, desc: str, bar: bool, proce
     n = processes or (1 if backend != "time" else 5)
     with measurement_bar(len(progs) * n, desc, bar) as tick:
         return collect(progs, backend=backend, processes=processes, tick=tick, **kwargs)
-
-
-def cv_to_dict(cv) -> Dict:
-    return {"median": cv.median, "p90": cv.p90, "worst": cv.worst, "rms_log": rms_log(cv),
-            "mean_abs_log": mean_abs_log(cv), "errors": cv.errors}
-
-
-def fit_to_dict(fit: Fit, skipped: Sequence[str]) -> Dict:
-    """The ``fit`` section of a profile."""
-    d = {"method": fit.method, "model": fit.model, "factor": fit.factor.value, "ci": [fit.factor.low, fit.factor.high],
-         "confidence": fit.factor.confidence, "log_se": fit.factor.log_se, "n_programs": fit.n_programs,
-         "interaction_sd": fit.interaction_sd, "alternatives": fit.alternatives,
-         "mixedlm_interaction_sd": fit.mixedlm_interaction_sd,
-         "lopo": cv_to_dict(fit.lopo),
-         "kind_factors": {k: {"factor": f, "n": n} for k, (f, n) in fit.kind_factors.items()},
-         "ipb": fit.ipb.to_dict() if fit.ipb else None,
-         "ipb_lopo": cv_to_dict(fit.ipb_lopo) if fit.ipb_lopo is not None else None, "ipb_pays": fit.ipb_pays,
-         "functions": fit.functions.to_dict() if fit.functions else None,
-         "functions_lopo": cv_to_dict(fit.functions_lopo) if fit.functions_lopo is not None else None,
-         "skipped": list(skipped), "programs": list(fit.common)}
-    return d
 
 
 def check_against_reference(c: Collection, reference: Profile) -> None:
@@ -93,7 +72,7 @@ def make_profile(c: Collection, reference: Optional[Profile], n_boot: int = 2000
     ops = {n: pc.bytecodes for n, pc in c.programs.items() if pc.bytecodes}
     fns = {n: pc.functions for n, pc in c.programs.items() if pc.functions}
     fit = fit_platform(target, ref, kinds, bytecodes=ops or None, functions=fns or None, n_boot=n_boot)
-    return from_collection(c, fit_to_dict(fit, skipped), reference)
+    return from_collection(c, ProfileFit.from_fit(fit, skipped), reference)
 
 
 def calibrate(*, python: Optional[str] = None, backend: str = "valgrind", reference: Optional[Profile] = None,
@@ -142,14 +121,9 @@ def validate_profile(profile: Profile, heldout: Union[str, Path], *, reference_c
             reference_counts = stored_heldout_counts(progs)
     norm = {n: predict_reference_units(profile, pc.count, pc.bytecodes, pc.functions)
             for n, pc in c.programs.items() if pc.status == "ok"}
-    lopo = used_lopo(profile.fit)
-    v = validate(norm, reference_counts, lopo_errors=lopo.get("errors"))
+    lopo = profile.fit.used_lopo
+    v = validate(norm, reference_counts, lopo_errors=None if lopo is None else lopo.errors)
     return v, norm, reference_counts, c
-
-
-def used_lopo(fit: Dict) -> Dict:
-    """The cross-validation of the model the profile uses (``fit.model``)."""
-    return fit.get({"factor": "lopo", "ipb": "ipb_lopo", "functions": "functions_lopo"}[fit.get("model", "factor")]) or {}
 
 
 def stored_heldout_counts(progs: Sequence[CalibrationProgram]) -> Dict[str, float]:

@@ -22,7 +22,6 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 from ..model import Measurement, PlatformKey, Status
 from ..errors import CalibrationError, MissingProfile
-from .model import FunctionModel, IPBModel
 from .profile import Profile
 
 Z95 = 1.959963984540054
@@ -95,16 +94,13 @@ def factor_for(profile: Profile, count: float, bytecodes: Optional[float] = None
     the call's bytecodes are known; otherwise the platform factor. The prediction SD is the model's
     per-program error (see the module docstring)."""
     fit = profile.fit
-    if functions and fit.get("model") == "functions" and fit.get("functions"):
-        fm = FunctionModel.from_dict(fit["functions"])
-        return (math.exp(fm.log_factor(functions)), float(fit.get("log_se", 0.0)), fm.residual_sd, "function model",
-                fm.coverage(functions))
-    if bytecodes and fit.get("ipb_pays") and fit.get("ipb"):
-        model = IPBModel.from_dict(fit["ipb"])
-        lf, se = model.log_factor(count, bytecodes)
-        return math.exp(lf), se, model.residual_sd, "IPB model", None
-    return (float(fit["factor"]), float(fit.get("log_se", 0.0)), float(fit.get("interaction_sd", 0.0)),
-            "platform factor", None)
+    if functions and fit.model == "functions" and fit.functions is not None:
+        fm = fit.functions
+        return math.exp(fm.log_factor(functions)), fit.log_se, fm.residual_sd, "function model", fm.coverage(functions)
+    if bytecodes and fit.ipb_pays and fit.ipb is not None:
+        lf, se = fit.ipb.log_factor(count, bytecodes)
+        return math.exp(lf), se, fit.ipb.residual_sd, "IPB model", None
+    return fit.factor, fit.log_se, fit.interaction_sd, "platform factor", None
 
 
 def normalize(m: Measurement, profile: Profile, *, bytecodes: Optional[Sequence[Optional[float]]] = None,
@@ -147,7 +143,7 @@ def normalize(m: Measurement, profile: Profile, *, bytecodes: Optional[Sequence[
         out.append(NormalizedInput(r.index, r.name, r.status.value, count, value,
                                    (value * math.exp(-Z95 * se), value * math.exp(Z95 * se)),
                                    (value * math.exp(-Z95 * sp), value * math.exp(Z95 * sp)), coverage))
-    return Normalized(m.program, m.entry, m.platform, float(profile.fit["factor"]),
+    return Normalized(m.program, m.entry, m.platform, profile.factor,
                       " + ".join(sorted(models)) or "platform factor", tuple(out))
 
 

@@ -48,7 +48,7 @@ def calibrate(base: ResultSet, cand: ResultSet, profile_paths: Sequence[str],
     profiles = [load(p) for p in profile_paths]
     pb, pc = _profile_for(base, profiles, "baseline"), _profile_for(cand, profiles, "candidate")
     fb, fc = pb.factor, pc.factor
-    err = math.sqrt(sum(float(p.fit.get(k, 0.0)) ** 2 for p in (pb, pc) for k in ("log_se", "interaction_sd")))
+    err = math.sqrt(sum(x ** 2 for p in (pb, pc) for x in (p.fit.log_se, p.fit.interaction_sd)))
     floor = math.exp(Z95 * err) - 1
     b2 = _scaled(base, fb)
     c2 = _scaled(cand, fc)
