@@ -11,6 +11,8 @@ ADAPTERS: Dict[str, str] = {
     "evalperf": "measure.harness.evalplus:EvalPlusAdapter",
     "effibench": "measure.harness.effibench:EffiBenchAdapter",
     "mercury": "measure.harness.mercury:MercuryAdapter",
+    "pie": "measure.harness.pairs:PieAdapter",
+    "ecco": "measure.harness.pairs:EccoAdapter",
 }
 
 
