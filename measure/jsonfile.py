@@ -1,13 +1,14 @@
 """Reading and writing the JSON files measure is given or keeps."""
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import threading
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Dict, Type, Union
+from typing import Any, Dict, List, Tuple, Type, Union
 
 from .errors import InputFileError
 
@@ -23,6 +24,35 @@ def read_json(path: PathLike, what: str) -> Any:
         raise InputFileError(f"cannot read the {what} {str(path)!r}: {exc.strerror}") from None
     except ValueError as exc:
         raise InputFileError(f"the {what} {str(path)!r} is not valid JSON: {exc}") from None
+
+
+def read_records(path: PathLike, what: str) -> List[Tuple[int, Any]]:
+    """(line number, parsed value) of every record of a benchmark's file: JSON Lines (one value per
+    non-blank line) or one JSON array (item number for line), gzip-compressed when the name ends in
+    ``.gz``. InputFileError naming ``what``, the path and the line when it cannot be read or parsed."""
+    path = str(path)
+    opener = gzip.open if path.endswith(".gz") else open
+    try:
+        with opener(path, "rt", encoding="utf-8", newline="\n") as f:
+            text = f.read()
+    except (OSError, EOFError) as exc:
+        raise InputFileError(f"cannot read the {what} {path!r}: {getattr(exc, 'strerror', None) or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise InputFileError(f"the {what} {path!r} is not UTF-8 text: {exc}") from None
+    if text.lstrip().startswith("["):
+        try:
+            return list(enumerate(json.loads(text), 1))
+        except ValueError as exc:
+            raise InputFileError(f"the {what} {path!r} is not valid JSON: {exc}") from None
+    out = []
+    for n, line in enumerate(text.split("\n"), 1):   # a U+2028 or a CR inside a string is no line break
+        if line.strip():
+            try:
+                out.append((n, json.loads(line)))
+            except ValueError as exc:
+                raise InputFileError(f"{path!r} line {n}: not a JSON record ({exc}); the {what} is a JSON array or "
+                                     "one JSON object per line") from None
+    return out
 
 
 def write_json_atomic(path: PathLike, text_or_obj: Any) -> None:

@@ -98,8 +98,8 @@ def test_unmeasurable_records_are_skipped_with_their_reason_and_keep_their_place
 
 
 @pytest.mark.parametrize("data, message", [
-    ({"problems": []}, "{path!r} is not an EffiBench dataset: expected a JSON list of problem records "
-                       "(EffiBench's data/dataset.json), got a JSON dict"),
+    ({"problems": []}, "{path!r}, record 0 has no 'problem_idx' field: an EffiBench problem needs problem_idx, "
+                       "canonical_solution, test_case"),
     ([], "{path!r} has no problem records: expected EffiBench's data/dataset.json"),
     ([record(1), [1]], "{path!r}, record 1 is a JSON list, not an object (a problem)"),
     ([{"problem_idx": 1, "test_case": "x"}], "{path!r}, record 0 has no 'canonical_solution' field: an EffiBench "
@@ -120,7 +120,7 @@ def test_malformed_datasets_are_errors_that_name_the_record_and_the_cause(tmp_pa
 
 def test_a_bad_json_line_is_named(tmp_path):
     path = write(tmp_path, json.dumps(record(1)) + "\n{oops\n", "dataset.jsonl")
-    with pytest.raises(InputFileError, match=r"dataset.jsonl', line 2, is not valid JSON"):
+    with pytest.raises(InputFileError, match=r"dataset.jsonl' line 2: not a JSON record"):
         load_dataset(path)
 
 

@@ -185,8 +185,8 @@ def test_a_task_twice_is_refused(tmp_path):
 def test_a_line_that_is_not_json_is_refused(tmp_path):
     p = tmp_path / "e.jsonl"
     p.write_text(json.dumps(task()) + "\n{oops\n")
-    with pytest.raises(InputFileError, match=r"e.jsonl' line 2: not a JSON object \(.*\); the EvalPerf task file "
-                                             r"has one JSON object per line"):
+    with pytest.raises(InputFileError, match=r"e.jsonl' line 2: not a JSON record \(.*\); the EvalPerf task file "
+                                             r"is a JSON array or one JSON object per line"):
         load_evalperf(str(p))
 
 

@@ -232,8 +232,8 @@ def test_a_task_named_twice_is_refused(tmp_path):
 
 
 def test_a_bad_json_line_and_an_empty_file_are_refused(tmp_path):
-    with pytest.raises(InputFileError, match=r"line 2: not a JSON record \(.*\): give Mercury's task records as a "
-                                             "JSON list or one JSON object per line"):
+    with pytest.raises(InputFileError, match=r"line 2: not a JSON record \(.*\); the Mercury task file is a JSON "
+                                             "array or one JSON object per line"):
         load_tasks(write(tmp_path, "tasks.jsonl", json.dumps(RUNNING_SUM) + "\n{oops\n"))
     with pytest.raises(InputFileError, match="holds no Mercury task records"):
         load_tasks(write(tmp_path, "empty.jsonl", ""))

@@ -184,10 +184,10 @@ def test_two_pairs_with_one_id_are_refused(tmp_path, pie_dataset):
 
 
 @pytest.mark.parametrize("text, message", [
-    ("{\"problem_id\": \"p1\"}\n{oops\n", "{path} line 2 is not JSON (Expecting property name enclosed in double "
-                                          "quotes: line 1 column 2 (char 1)): the PIE dataset is JSON Lines, one "
-                                          "record per line"),
-    ("[1, 2]\n", "{path} line 1 is a JSON list, not a record (an object)"),
+    ("{\"problem_id\": \"p1\"}\n{oops\n", "{path} line 2: not a JSON record (Expecting property name enclosed in "
+                                          "double quotes: line 1 column 2 (char 1)); the PIE dataset is a JSON array "
+                                          "or one JSON object per line"),
+    ("[1, 2]\n", "{path} line 1 is a JSON int, not a record (an object)"),
     ("\n\n", "the PIE dataset {path} has no records"),
 ])
 def test_a_file_that_is_not_json_lines_of_records_is_refused(tmp_path, text, message):

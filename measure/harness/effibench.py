@@ -65,7 +65,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from ..errors import InputFileError, ReferenceFailed
 from ..fmt import count, number
-from ..jsonfile import read_json
+from ..jsonfile import read_json, read_records
 from ..scores import pass_at_k
 from ..scores.effibench import normalized
 from ..scores.effibench_counts import CountUsage, usage_from_calls
@@ -180,29 +180,6 @@ def extract_program(completion: str) -> str:
     return completion
 
 
-def read_records(path: str) -> List[Any]:
-    """The dataset's records: a JSON list, or JSON lines (one object per line)."""
-    if path.endswith(".jsonl"):
-        try:
-            with open(path, encoding="utf-8") as f:
-                lines = f.read().splitlines()
-        except OSError as exc:
-            raise InputFileError(f"cannot read the EffiBench dataset {path!r}: {exc.strerror}") from None
-        out = []
-        for n, line in enumerate(lines, 1):
-            if line.strip():
-                try:
-                    out.append(json.loads(line))
-                except ValueError as exc:
-                    raise InputFileError(f"the EffiBench dataset {path!r}, line {n}, is not valid JSON: {exc}") from None
-        return out
-    data = read_json(path, "EffiBench dataset")
-    if not isinstance(data, list):
-        raise InputFileError(f"{path!r} is not an EffiBench dataset: expected a JSON list of problem records "
-                             f"(EffiBench's data/dataset.json), got a JSON {type(data).__name__}")
-    return data
-
-
 def problem_of(raw: Dict[str, Any]) -> Problem:
     """One validated record as a problem (raises :class:`Unsupported` for one to skip)."""
     if "class Solution" not in raw["canonical_solution"]:
@@ -219,7 +196,7 @@ def load_dataset(path: str) -> Tuple[List[Problem], List[str], Dict[str, str]]:
     """EffiBench's dataset as problems, every record's id in file order, and the ids of the records
     left out with why. InputFileError for a file that is not an EffiBench dataset, a malformed
     record (naming it and the field) or one with nothing to measure."""
-    records = read_records(path)
+    records = [rec for _, rec in read_records(path, "EffiBench dataset")]
     if not records:
         raise InputFileError(f"{path!r} has no problem records: expected EffiBench's data/dataset.json")
     problems, order, skipped = [], [], {}

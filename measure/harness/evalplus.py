@@ -30,17 +30,16 @@ pass@1 is c / n (a fraction, as ``measure score dps``; evalplus prints it in per
 """
 from __future__ import annotations
 
-import gzip
 import json
 import math
-from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from ..errors import InputFileError
+from ..jsonfile import read_records
 from ..scores import pass_at_k
 from ..scores.evalplus_dps import match_reference, stored_dps, task_dps
-from .adapter import Evaluation, ProblemSetAdapter, ScoreDocument, evaluate as evaluate_with
-from .evalperf import MAX_PROFILE, MIN_CORRECT, MIN_TIME_S, TIME_FACTOR, add_profile_arguments, \
-    check_profile_limits, dps_columns, dps_heading, dps_overall
+from .adapter import Evaluation, ScoreDocument, evaluate as evaluate_with
+from .evalperf import MAX_PROFILE, MIN_CORRECT, DpsAdapter, dps_overall
 from .problems import Problem, ReferencePool, Run, load_samples
 from .runner import file_sha256
 from .store import Check
@@ -50,40 +49,10 @@ REQUIRED = ("task_id", "entry_point", "reference", "scores", "pe_input")
 
 # --- reading files ---------------------------------------------------------------------------------
 
-def _lines(path: str, what: str) -> Iterator[Tuple[int, Any]]:
-    """(line number, parsed object) of a JSON-lines file (``.gz`` too), read line by line, or of a
-    file holding one JSON array (item number for line)."""
-    opener = gzip.open if path.endswith(".gz") else open
-    try:
-        with opener(path, "rt", encoding="utf-8", newline="\n") as f:
-            head = f.read(1)
-            while head.isspace():
-                head = f.read(1)
-            if head == "[":
-                try:
-                    items = json.loads(head + f.read())
-                except ValueError as exc:
-                    raise InputFileError(f"the {what} {path!r} is not valid JSON: {exc}") from None
-                yield from ((i + 1, x) for i, x in enumerate(items))
-                return
-            f.seek(0)
-            for n, line in enumerate(f, 1):   # newline="\n": a U+2028 or a CR inside a string is no line break
-                if line.strip():
-                    try:
-                        yield n, json.loads(line)
-                    except ValueError as exc:
-                        raise InputFileError(f"{path!r} line {n}: not a JSON object ({exc}); the {what} has one "
-                                             "JSON object per line") from None
-    except (OSError, EOFError) as exc:
-        raise InputFileError(f"cannot read the {what} {path!r}: {getattr(exc, 'strerror', None) or exc}") from None
-    except UnicodeDecodeError as exc:
-        raise InputFileError(f"the {what} {path!r} is not UTF-8 text: {exc}") from None
-
-
 def _records(path: str, what: str) -> Dict[str, Tuple[int, Dict[str, Any]]]:
     """Task id -> (line, record); a record without a task id, or one seen twice, is an error."""
     out: Dict[str, Tuple[int, Dict[str, Any]]] = {}
-    for n, rec in _lines(path, what):
+    for n, rec in read_records(path, what):
         if not isinstance(rec, dict):
             raise InputFileError(f"{path!r} line {n}: a task is a JSON object, got {type(rec).__name__}")
         tid = rec.get("task_id")
@@ -373,7 +342,7 @@ def load_evalplus_samples(path: str, problems: Sequence[Problem]) -> Dict[str, L
     task file are ignored, as evalplus's evalperf ignores them."""
     by_id = {p.id: p for p in problems}
     out: Dict[str, List[str]] = {}
-    for n, rec in _lines(path, "samples file"):
+    for n, rec in read_records(path, "samples file"):
         if not isinstance(rec, dict) or not isinstance(rec.get("task_id"), str):
             raise InputFileError(f"{path!r} line {n}: a sample is a JSON object with 'task_id' and 'solution'")
         tid = rec["task_id"].replace("_", "/")
@@ -406,15 +375,13 @@ _RECORD: Dict[str, Check] = {
 }
 
 
-class EvalPlusAdapter(ProblemSetAdapter):
+class EvalPlusAdapter(DpsAdapter):
     """EvalPerf's DPS and DPS_norm on its own task file, against each task's stored scores
     (``measure score evalperf``); ``tests``: the HumanEval+/MBPP+ files of the correctness tests."""
 
     name = "evalperf"
     schema = "measure/score-evalperf"
     title = "EvalPerf (stored scores)"
-    time_factor = TIME_FACTOR
-    min_wall_s = MIN_TIME_S
     record_fields = _RECORD
 
     help = "EvalPerf's own task file: DPS against each task's stored scores, DPS_norm beside it"
@@ -425,7 +392,7 @@ class EvalPlusAdapter(ProblemSetAdapter):
 
     @classmethod
     def add_arguments(cls, parser) -> None:
-        add_profile_arguments(parser)
+        super().add_arguments(parser)
         parser.add_argument("--tests", action="append", metavar="FILE", default=None,
                             help="HumanEval+ / MBPP+ NoExtreme task file (.jsonl or .jsonl.gz; repeat for both): its "
                                  "base_input + plus_input are the correctness tests, as in evalplus's evalperf "
@@ -436,8 +403,8 @@ class EvalPlusAdapter(ProblemSetAdapter):
         return cls(args.min_correct, args.max_profile, args.tests or ())
 
     def __init__(self, min_correct: int = MIN_CORRECT, max_profile: int = MAX_PROFILE, tests: Sequence[str] = ()):
-        check_profile_limits(min_correct, max_profile)
-        self.min_correct, self.max_profile, self.tests = min_correct, max_profile, tuple(tests)
+        super().__init__(min_correct, max_profile)
+        self.tests = tuple(tests)
 
     def params(self) -> Dict[str, Any]:
         return {"tests_sha256": [file_sha256(t) for t in self.tests]}   # what the records depend on
@@ -468,12 +435,6 @@ class EvalPlusAdapter(ProblemSetAdapter):
                         "levels": len(scores[pid]), "pass@1": pass_at_k(len(recs), c, 1),
                         "dps": t.dps, "dps_norm": t.dps_norm})
         return ev.document(self, dps_overall(per), per, min_correct=self.min_correct, max_profile=self.max_profile)
-
-    def columns(self, doc: Dict[str, Any]) -> Tuple[List[str], List[List[str]]]:
-        return dps_columns(doc)
-
-    def heading(self, doc: Dict[str, Any]) -> str:
-        return dps_heading(self.title, doc)
 
 
 def evaluate(dataset: str, samples_path: str, results_path: str, problems: Optional[Sequence[str]] = None,

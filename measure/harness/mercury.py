@@ -71,7 +71,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from ..errors import InputFileError, ReferenceFailed
-from ..jsonfile import read_json
+from ..jsonfile import read_json, read_records
 from ..scores import pass_at_k
 from ..scores.mercury import beyond, beyond_at_k
 from ..scores.mercury_code import beyond_code
@@ -326,28 +326,6 @@ def _reads_inputs(evaluate_src: str) -> bool:
 
 # --- reading Mercury's files -----------------------------------------------------------------------
 
-def read_records(path: str) -> List[Any]:
-    """The task records of a JSON list or a JSON Lines file."""
-    try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-    except OSError as exc:
-        raise InputFileError(f"cannot read the Mercury task file {path!r}: {exc.strerror}") from None
-    if text.lstrip().startswith("["):
-        data = read_json(path, "Mercury task file")
-        return data
-    records = []
-    for n, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            records.append(json.loads(line))
-        except ValueError as exc:
-            raise InputFileError(f"{path!r}, line {n}: not a JSON record ({exc}): give Mercury's task records as "
-                                 "a JSON list or one JSON object per line") from None
-    return records
-
-
 def _field(rec: Dict[str, Any], name: str, where: str) -> str:
     if name not in rec:
         raise InputFileError(f"{where}: no {name!r} field: a Mercury task record has slug_name, entry_point, "
@@ -452,7 +430,7 @@ def _direct_cases(code: TaskCode, cases, where: str):
 
 def load_tasks(path: str) -> List[Problem]:
     """Mercury's task records (a JSON list or JSON Lines) as problems; errors name the record."""
-    records = read_records(path)
+    records = [rec for _, rec in read_records(path, "Mercury task file")]
     if not isinstance(records, list) or not records:
         raise InputFileError(f"{path!r} holds no Mercury task records: give the dataset's records (Elfsong/Mercury, "
                              "split eval) as a JSON list or JSON Lines")

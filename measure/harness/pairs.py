@@ -64,6 +64,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from ..errors import InputFileError, ReferenceFailed
+from ..jsonfile import read_records
 from ..fmt import number, value
 from ..model import Measurement, Status
 from ..scores import pass_at_k
@@ -124,27 +125,12 @@ def pie_accuracy(expected: str, output: Any) -> float:
 # ------------------------------------------------------------------ the files
 
 def read_jsonl(path: str, what: str) -> List[Tuple[int, Dict[str, Any]]]:
-    """(line number, record) for every non-blank line of a JSON Lines file; InputFileError
-    naming the file and line when it cannot be read, a line is not JSON or not an object."""
-    try:
-        with open(path, encoding="utf-8") as f:
-            lines = f.read().split("\n")
-    except OSError as exc:
-        raise InputFileError(f"cannot read the {what} {path!r}: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise InputFileError(f"the {what} {path!r} is not UTF-8 text: give its JSON Lines file") from None
-    out = []
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            rec = json.loads(line)
-        except ValueError as exc:
-            raise InputFileError(f"{path!r} line {n} is not JSON ({exc}): the {what} is JSON Lines, one record "
-                                 "per line") from None
+    """(line number, record) of every record of the file; InputFileError naming the file and line
+    when it cannot be read, a line is not JSON or not an object, or there is none."""
+    out = read_records(path, what)
+    for n, rec in out:
         if not isinstance(rec, dict):
             raise InputFileError(f"{path!r} line {n} is a JSON {type(rec).__name__}, not a record (an object)")
-        out.append((n, rec))
     if not out:
         raise InputFileError(f"the {what} {path!r} has no records")
     return out

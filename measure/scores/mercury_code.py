@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 from typing import Optional, Sequence
 
-from ._check import cost_or_censored, finite_nonneg
+from .mercury import runtime_range
 
 CAP_SECONDS = 1.0  # Mercury's literal ``min(beyond, 1)``, in its runtime unit (seconds)
 
@@ -45,16 +45,12 @@ def beyond_code(runtime: Optional[float], reference_runtimes: Sequence[float],
     max_p == min_p; here, as in :func:`measure.scores.mercury.beyond`, a sample at or below that runtime
     scores 1 and a slower one 0.
     """
-    ref = finite_nonneg(reference_runtimes, "reference_runtimes")
-    if not ref:
-        raise ValueError("beyond_code: no reference runtimes for this task")
     if cap is not None and (isinstance(cap, bool) or not isinstance(cap, (int, float))
                             or math.isnan(cap) or cap <= 0):
         raise ValueError(f"cap = {cap!r}: give a positive number in the runtimes' unit, or None for no cap")
-    r = cost_or_censored(runtime, "runtime")
+    r, lo, hi = runtime_range(runtime, reference_runtimes, "beyond_code")
     if r is None:
         return 0.0
-    lo, hi = min(ref), max(ref)
     if hi == lo:
         return 1.0 if r <= lo else 0.0
     gain = hi - r
