@@ -25,9 +25,11 @@ def test_a_thousand_measurements_leave_the_open_descriptor_count_unchanged():
 
 
 def test_working_directories_are_removed():
-    before = set(glob.glob(os.path.join(tempfile.gettempdir(), "measure-*")))
+    # only this process's: other runs of measure on the machine make and remove their own meanwhile
+    mine = os.path.join(tempfile.gettempdir(), f"measure-{os.getpid()}-*")
+    before = set(glob.glob(mine))
     measure(Program("def f():\n    open('junk', 'w').write('x' * 1000)", "f"), [[]], Config(backend="time", repeat=2))
-    assert set(glob.glob(os.path.join(tempfile.gettempdir(), "measure-*"))) - before == set()
+    assert set(glob.glob(mine)) - before == set()
 
 
 def test_a_source_tree_without_its_build_says_so_and_how_to_build_it(tmp_path):

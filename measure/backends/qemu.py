@@ -162,7 +162,10 @@ class QemuBackend(Backend):
 
     def read(self, child: Child, workdir: str, pid: int, region: str, *, functions: bool = False) -> Counts:
         # workdir: the call's run/ directory; the log is beside it, in the worker's directory
-        count = region_count(os.path.join(os.path.dirname(os.path.normpath(workdir)), LOG), pid)
+        try:
+            count = region_count(os.path.join(os.path.dirname(os.path.normpath(workdir)), LOG), pid)
+        except OSError:  # the worker has gone (a failed setup ends it at once), its view of the log with it
+            count = None
         if count is None:
             raise WorkerProtocolError(f"the qemu plugin logged no count for the {region} of pid {pid}")
         return Counts(instructions=count)
