@@ -125,6 +125,11 @@ class ReferenceFailed(MeasureError):
     """A reference solution does not pass its own problem: the problem cannot be scored."""
 
 
+class InputGenerationFailed(InputFileError):
+    """A benchmark's own code that makes an input (a generator, an expression) raised or returned
+    something that is not an input: the problem cannot be scored."""
+
+
 class CalibrationError(MeasureError):
     """A calibration cannot be made or used: a failed suite run, an incompatible profile, no profile."""
 

@@ -9,9 +9,10 @@ import math
 import pytest
 
 from measure import Config, Input, Program
-from measure.errors import InputFileError, ReferenceFailed
+from measure.errors import InputFileError, InputGenerationFailed, ReferenceFailed
 from measure.harness import coffe, evalperf
 from measure.harness.adapter import evaluate
+from measure.harness import inputs
 from measure.harness.inputs import InputCode, arguments, decode, encode
 from measure.harness.problems import load_problem_set, text_equal
 from measure.run import measure
@@ -101,7 +102,9 @@ def test_input_code_is_evaluated_with_random_seeded_and_the_callers_state_untouc
     before = random.random()
     random.seed(123)
     gen = InputCode("import random\ndef make():\n    return [random.randint(0, 10**9)]\n", "make")
-    assert arguments(gen, False, "x") == arguments(gen, False, "x")
+    first = arguments(gen, False, "x")
+    inputs._evaluated.cache_clear()   # evaluated afresh, not the value kept from the first time
+    assert arguments(gen, False, "x") == first
     assert random.random() == before
     with pytest.raises(InputFileError, match="x: the input's code fails: ZeroDivisionError"):
         arguments(InputCode("[1 / 0]"), False, "x")
@@ -159,7 +162,8 @@ def test_a_failing_reference_excludes_its_problem_with_a_note_and_a_count(class_
     assert [r["problem"] for r in doc["per_problem"]] == ["twomax"]
     assert doc["excluded"] == [{"problem": "broken", "reason": doc["excluded"][0]["reason"]}]
     assert "reference 0 fails (error)" in doc["excluded"][0]["reason"]
-    assert any("1 problem(s) left out of the scores" in w for w in doc["warnings"])
+    assert any(w.startswith("1 problem(s) left out of the scores (a reference, or the code making an input, failed): "
+                            "broken: problem 'broken': reference 0 fails (error)") for w in doc["warnings"])
     rec = records(d / "r.jsonl")
     assert rec["broken/excluded"]["sample"] == "excluded" and "broken/0" not in rec
     assert [rec[f"twomax/{i}"]["correct"] for i in range(3)] == [True, True, False]
@@ -219,3 +223,20 @@ def test_the_tie_tolerance_reports_a_second_verdict_beside_the_strict_one(qemu, 
     assert (rec["tri/1"]["efficient"], rec["tri/1"]["efficient_tol"]) == (True, True)
     assert (doc["overall"]["efficient@1"], doc["overall"]["efficient_tol@1"]) == (1.0, 0.5)
     assert doc["tie_tolerance"] == 0.05
+
+
+def test_a_problem_whose_input_code_fails_is_excluded_and_the_others_scored(qemu, tmp_path):
+    ref = "def f(xs):\n    return sum(xs)\n"
+    ps = write(tmp_path, "p.json", problem_set(
+        {"id": "good", "entry": "f", "tests": [[[1, 2]]], "perf_inputs": [{"code": "[list(range(100))]"}],
+         "references": [ref]},
+        {"id": "bad", "entry": "f", "tests": [[[1, 2]]], "perf_inputs": [{"code": "[random.sample({1, 2}, 1)]"}],
+         "references": [ref]}))
+    ss = write(tmp_path, "s.json", {"good": [ref], "bad": [ref]})
+    doc = coffe.evaluate(ps, ss, str(tmp_path / "r.jsonl"), backend="qemu", progress=False)
+    assert [r["problem"] for r in doc["per_problem"]] == ["good"]
+    (bad,) = doc["excluded"]
+    assert bad["problem"] == "bad"
+    assert "the input's code fails: NameError" in bad["reason"]
+    with pytest.raises(InputGenerationFailed, match="the input's code fails: NameError"):
+        coffe.evaluate(ps, ss, str(tmp_path / "strict.jsonl"), backend="qemu", progress=False, strict=True)

@@ -7,7 +7,8 @@ problem's references (:meth:`Adapter.prepare`), how to score one sample against 
 :func:`evaluate` does the rest the same way for all of them: the measuring session (backend,
 platform, cache), the resumable results file (one JSONL record per sample, appended as it
 completes), problems in parallel on local threads or as Ray tasks, and problems whose reference
-fails: recorded, excluded from the scores with a note and a count (``strict``: fatal).
+fails, or whose input code does: recorded, excluded from the scores with a note and a count
+(``strict``: fatal).
 
 Problem-set adapters (:class:`ProblemSetAdapter`) measure the references' costs and outputs with
 :func:`~measure.harness.problems.measure_references` and need only :meth:`~ProblemSetAdapter.
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-from ..errors import InputFileError, ReferenceFailed
+from ..errors import InputFileError, InputGenerationFailed, ReferenceFailed
 from ..platform import resolve_interpreter
 from ..stats import mean
 from .problems import Problem, ReferencePool, Run, load_problem_set, load_samples, make_checker, \
@@ -33,8 +34,9 @@ from .store import EXCLUDED, Check
 class ScoreDocument:
     """What ``measure score NAME --json`` prints: versioned (``schema``, ``version``), with the
     platform that measured it, one row per scored problem, the overall figures, the problems left
-    out because a reference failed (``excluded``: problem and why), how many jobs were measured
-    or answered from the cache, warnings, and the adapter's parameters (top-level fields)."""
+    out because a reference or an input's code failed (``excluded``: problem and why), how many
+    jobs were measured or answered from the cache, warnings, and the adapter's parameters
+    (top-level fields)."""
 
     schema: str
     backend: str
@@ -255,7 +257,8 @@ def evaluate(adapter: Adapter, dataset: str, samples_path: str, results_path: st
     ev = Evaluation(scored, samples, store, session, warnings + (cache.warnings() if cache else []),
                     {pid: excluded[pid] for pid in subset if pid in excluded})
     if ev.excluded:
-        ev.warnings.append(f"{len(ev.excluded)} problem(s) left out of the scores because a reference failed: "
+        ev.warnings.append(f"{len(ev.excluded)} problem(s) left out of the scores (a reference, or the code making "
+                           "an input, failed): "
                            + "; ".join(f"{p}: {why}" for p, why in list(ev.excluded.items())[:5])
                            + " (--strict makes this an error)")
     return adapter.summarize(ev).to_dict()
@@ -275,14 +278,14 @@ def _score_problem(adapter: Adapter, session: Session, problem: Any, todo: List[
     pid = pid_of(problem)
     try:
         prepared = adapter.prepare(session, problem)
-    except ReferenceFailed as exc:
+        for s in todo:
+            yield {"key": f"{pid}/{s}", "problem": pid, "sample": s, "platform": session.platform.label(),
+                   **adapter.score(session, problem, prepared, samples[s])}
+    except (ReferenceFailed, InputGenerationFailed) as exc:
         if strict:
             raise
+        # the problem's samples recorded so far stay in the file; the summary leaves them out
         yield {"key": f"{pid}/{EXCLUDED}", "problem": pid, "sample": EXCLUDED, "reason": str(exc)}
-        return
-    for s in todo:
-        yield {"key": f"{pid}/{s}", "problem": pid, "sample": s, "platform": session.platform.label(),
-               **adapter.score(session, problem, prepared, samples[s])}
 
 
 def _score_on_node(adapter: Adapter, spec: Dict[str, Any], strict: bool, item) -> List[Dict[str, Any]]:

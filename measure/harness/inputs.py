@@ -17,12 +17,13 @@ not by the channel's frame limit.
 """
 from __future__ import annotations
 
+import functools
 import random
 import threading
 from dataclasses import dataclass
 from typing import Any, Optional, Tuple, Union
 
-from ..errors import InputFileError
+from ..errors import InputFileError, InputGenerationFailed
 from .. import wire
 
 SEED = 0
@@ -65,7 +66,20 @@ def encode(value: Any, where: str) -> Any:
 
 
 def evaluate(code: InputCode, where: str) -> Any:
-    """The value ``code`` makes (see the module docstring); InputFileError when it raises."""
+    """The value ``code`` makes (see the module docstring); InputGenerationFailed when it raises.
+    The last :data:`KEPT` values are kept: every program of a problem runs on the same inputs, and
+    a benchmark's generator may take minutes."""
+    try:
+        return _evaluated(code)
+    except Exception as exc:
+        raise InputGenerationFailed(f"{where}: the input's code fails: {type(exc).__name__}: {exc}") from None
+
+
+KEPT = 16
+
+
+@functools.lru_cache(maxsize=KEPT)
+def _evaluated(code: InputCode) -> Any:
     with _LOCK:
         state = random.getstate()
         random.seed(SEED)
@@ -75,8 +89,6 @@ def evaluate(code: InputCode, where: str) -> Any:
                 return eval(compile(code.source, "<input>", "eval", dont_inherit=True), scope)
             exec(compile(code.source, "<input>", "exec", dont_inherit=True), scope)
             return scope[code.call]()
-        except Exception as exc:
-            raise InputFileError(f"{where}: the input's code fails: {type(exc).__name__}: {exc}") from None
         finally:
             random.setstate(state)
 
@@ -89,10 +101,10 @@ def arguments(case: Case, script: bool, where: str) -> Tuple[Any, ...]:
     value = evaluate(case, where)
     if script:
         if not isinstance(value, (str, bytes)):
-            raise InputFileError(f"{where}: the input's code returned {type(value).__name__}, not the program's "
+            raise InputGenerationFailed(f"{where}: the input's code returned {type(value).__name__}, not the program's "
                                  "standard input (str or bytes)")
         return (value,)
     if not isinstance(value, (list, tuple)):
-        raise InputFileError(f"{where}: the input's code returned {type(value).__name__}, not a list of the "
+        raise InputGenerationFailed(f"{where}: the input's code returned {type(value).__name__}, not a list of the "
                              "function's arguments: write e.g. \"[[1, 2, 3]]\" for one list argument")
     return tuple(value)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from ..backends import Backend
+from ..errors import InputFileError
 from ..entry import SCRIPT_ENTRY
 from ..model import Config, Measurement, Program, Status, metric_of
 from ..platform import platform_key, resolve_interpreter
@@ -114,9 +115,22 @@ def pending_samples(store: ResultStore, wanted: Iterable[Tuple[Any, int]]) -> Di
 
 
 def file_sha256(path: str) -> str:
+    """The SHA-256 of a file; of a folder (a benchmark's dataset folder), of its files' relative
+    paths and digests in sorted order."""
+    if os.path.isdir(path):
+        h = hashlib.sha256()
+        for root, dirs, files in os.walk(path):
+            dirs.sort()
+            for name in sorted(files):
+                full = os.path.join(root, name)
+                h.update(os.path.relpath(full, path).encode() + b"\0" + bytes.fromhex(file_sha256(full)))
+        return h.hexdigest()
     h = hashlib.sha256()
-    with open(path, "rb") as f:
-        h.update(f.read())
+    try:
+        with open(path, "rb") as f:
+            h.update(f.read())
+    except OSError as exc:
+        raise InputFileError(f"cannot read {path!r}: {exc.strerror}") from None
     return h.hexdigest()
 
 

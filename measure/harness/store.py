@@ -49,7 +49,7 @@ def record_problem(record: Any, fields: Dict[str, Check]) -> Optional[str]:
         return 'the record has no "key" field'
     if not isinstance(key, str) or not key:
         return f'its "key" is {_show(key)}, not a "problem/sample" string'
-    if record.get("sample") == EXCLUDED:   # a problem left out because a reference failed
+    if record.get("sample") == EXCLUDED:   # a problem left out: a reference or an input's code failed
         if not isinstance(record.get("reason"), str) or key != f"{record.get('problem')}/{EXCLUDED}":
             return f'the exclusion record {_show(key)} needs its "problem" and a "reason" string'
         return None
