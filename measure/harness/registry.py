@@ -8,6 +8,7 @@ ADAPTERS: Dict[str, str] = {
     "enamel": "measure.harness.enamel:EnamelAdapter",
     "dps": "measure.harness.evalperf:DpsAdapter",
     "coffe": "measure.harness.coffe:CoffeAdapter",
+    "coffe-files": "measure.harness.coffe_files:CoffeFilesAdapter",
     "evalperf": "measure.harness.evalplus:EvalPlusAdapter",
     "effibench": "measure.harness.effibench:EffiBenchAdapter",
     "mercury": "measure.harness.mercury:MercuryAdapter",
