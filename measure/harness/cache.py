@@ -22,9 +22,9 @@ from ..run import worker_hash
 
 def job_key(program: Program, encoded_inputs: List[Any], config: Config, platform: PlatformKey) -> str:
     h = hashlib.sha256()
-    for part in (program.source, program.entry, json.dumps(encoded_inputs, sort_keys=True), *platform.identity(), worker_hash(),
-                 json.dumps([config.repeat, config.warmup, config.memory, config.output_limit,
-                             config.stop_on_failure])):
+    for part in (program.source, program.entry, json.dumps(encoded_inputs, sort_keys=True), *platform.identity(),
+                 worker_hash(), json.dumps([config.repeat, config.warmup, config.memory, config.output_limit,
+                                            config.stop_on_failure])):
         h.update(part.encode("utf-8"))
         h.update(b"\0")
     return h.hexdigest()

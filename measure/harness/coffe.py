@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from ..errors import ConfigError
+from ..fmt import number
 from ..scores import pass_at_k
 from ..scores.coffe import efficient_at_k, is_efficient, speedup
 from ..stats import mean, trimmed_mean
@@ -29,10 +30,6 @@ TIME_REPEAT = 12    # runs per stressful test on the time backend; min and max d
 TIME_FACTOR = 10.0
 MIN_TIME_S = 4.0
 KS = (1, 10, 100)
-
-
-def _f(x: Optional[float], fmt: str = ".4f") -> str:
-    return "-" if x is None else format(x, fmt)
 
 
 class CoffeAdapter(ProblemSetAdapter):
@@ -107,12 +104,12 @@ class CoffeAdapter(ProblemSetAdapter):
         names = [h.replace("efficient_tol", f"eff(tol {tol:g})") for h in head]
 
         def speed(x):
-            return _f(x, ".3f") + ("x" if x is not None else "")
+            return number(x, ".3f") + ("x" if x is not None else "")
 
         rows = [[str(r["problem"]), str(r["n"]), str(r["correct"]), str(r["efficient"])]
-                + [_f(r[m]) for m in metrics] + [speed(r["speedup"])] for r in doc["per_problem"]]
+                + [number(r[m]) for m in metrics] + [speed(r["speedup"])] for r in doc["per_problem"]]
         o = doc["overall"]
-        rows.append(["all", "", "", ""] + [_f(o[m]) for m in metrics] + [speed(o["speedup"])])
+        rows.append(["all", "", "", ""] + [number(o[m]) for m in metrics] + [speed(o["speedup"])])
         return names, rows
 
 

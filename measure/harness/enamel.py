@@ -28,6 +28,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
+from ..fmt import number
 from ..errors import InputFileError, MeasureError, ReferenceFailed
 from ..extras import install_hint
 from ..jsonfile import write_json_atomic
@@ -180,8 +181,7 @@ def measure_reference(session: Session, problem: EnamelProblem, tests: List[List
     flat = [t for level in tests for t in level]
     # stop_on_failure as for samples: a sample identical to its reference then shares its cache entry
     m = session.measure(Program(problem.sample_source(problem.reference_program), problem.entry), flat,
-                        REFERENCE_TIMEOUT_S,
-                        stop_on_failure=True)
+                        REFERENCE_TIMEOUT_S, stop_on_failure=True)
     bad = [r for r in m.inputs if r.status is not Status.OK] if m.setup.status is Status.OK else [m.setup]
     if bad:
         raise ReferenceFailed(f"problem {problem.index} ({problem.task_id}): the reference fails its own tests "
@@ -203,8 +203,8 @@ def score_sample(session: Session, problem: EnamelProblem, tests: List[List[Any]
                  checker, code: str) -> Dict[str, Any]:
     flat = [t for level in tests for t in level]
     # stop at the first failing test: ENAMEL's scoring never looks past it
-    m = session.measure(Program(problem.sample_source(code), problem.entry), flat, ref.wall_limit_s, stop_on_failure=True,
-                        budget=ref.budget)
+    m = session.measure(Program(problem.sample_source(code), problem.entry), flat, ref.wall_limit_s,
+                        stop_on_failure=True, budget=ref.budget)
     results = {r.index: r for r in m.inputs}
     levels: List[LevelOutcome] = []
     detail = []
@@ -296,14 +296,10 @@ class EnamelAdapter(Adapter):
     def columns(self, doc: Dict[str, Any]) -> Tuple[List[str], List[List[str]]]:
         ks = [m.split("@")[1] for m in doc["overall"] if m.startswith("pass@")]
         head = ["problem", "n", "passed"] + [f"{m}@{k}" for k in ks for m in ("pass", "eff")]
-        rows = [[str(r["problem"]), str(r["n"]), str(r["passed"])] + [_f(r[h]) for h in head[3:]]
+        rows = [[str(r["problem"]), str(r["n"]), str(r["passed"])] + [number(r[h]) for h in head[3:]]
                 for r in doc["per_problem"]]
-        rows.append(["all", "", ""] + [_f(doc["overall"][h]) for h in head[3:]])
+        rows.append(["all", "", ""] + [number(doc["overall"][h]) for h in head[3:]])
         return head, rows
-
-
-def _f(x: Optional[float]) -> str:
-    return "-" if x is None else f"{x:.4f}"
 
 
 def evaluate(dataset: str, samples_path: str, results_path: str, problems: Optional[Sequence[int]] = None,

@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from ..errors import ConfigError
+from ..fmt import number
 from ..scores import pass_at_k
 from ..scores.evalperf import cluster_levels, dps
 from ..stats import mean
@@ -27,10 +28,6 @@ MIN_CORRECT = 10
 MAX_PROFILE = 20
 TIME_FACTOR = 4.0   # DEFAULT_GT_TIME_LIMIT_FACTOR
 MIN_TIME_S = 4.0    # DEFAULT_MIN_TIME_LIMIT
-
-
-def _f(x: Optional[float], fmt: str = ".4f") -> str:
-    return "-" if x is None else format(x, fmt)
 
 
 def check_profile_limits(min_correct: int, max_profile: int) -> None:
@@ -77,10 +74,11 @@ def dps_heading(title: str, doc: Dict[str, Any]) -> str:
 
 def dps_columns(doc: Dict[str, Any]) -> Tuple[List[str], List[List[str]]]:
     head = ["problem", "n", "correct", "profiled", "levels", "pass@1", "DPS", "DPS_norm"]
-    rows = [[str(r["problem"]), str(r["n"]), str(r["correct"]), str(r["profiled"]), str(r["levels"]), _f(r["pass@1"]),
-             _f(r["dps"], ".2f"), _f(r["dps_norm"], ".2f")] for r in doc["per_problem"]]
+    rows = [[str(r["problem"]), str(r["n"]), str(r["correct"]), str(r["profiled"]), str(r["levels"]),
+             number(r["pass@1"]),
+             number(r["dps"], ".2f"), number(r["dps_norm"], ".2f")] for r in doc["per_problem"]]
     o = doc["overall"]
-    rows.append(["all", "", "", "", "", _f(o["pass@1"]), _f(o["dps"], ".2f"), _f(o["dps_norm"], ".2f")])
+    rows.append(["all", "", "", "", "", number(o["pass@1"]), number(o["dps"], ".2f"), number(o["dps_norm"], ".2f")])
     return head, rows
 
 

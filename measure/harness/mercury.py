@@ -71,6 +71,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from ..errors import InputFileError, ReferenceFailed
+from ..fmt import number
 from ..jsonfile import read_json, read_records
 from ..scores import pass_at_k
 from ..scores.mercury import beyond, beyond_at_k
@@ -530,10 +531,6 @@ def code_cap(metric: str) -> Optional[float]:
     return CAP_NS if metric == "task_clock_ns" else None
 
 
-def _f(x: Optional[float]) -> str:
-    return "-" if x is None else format(x, ".4f")
-
-
 class MercuryAdapter(Adapter):
     """Mercury's Pass@k and Beyond@k (both formulas) from its own task records (``measure score mercury``)."""
 
@@ -618,10 +615,12 @@ class MercuryAdapter(Adapter):
         head = ["task", "difficulty", "n", "passed", "refs", "pass@1", "beyond@1", "beyond_code@1"]
         rows = [[str(r["problem"]), r["difficulty"] or "-", str(r["n"]), str(r["passed"]),
                  f"{r['references']}" + (f" (-{r['references_failed']})" if r["references_failed"] else ""),
-                 _f(r.get("pass@1")), _f(r.get("beyond@1")), _f(r.get("beyond_code@1"))] for r in doc["per_problem"]]
+                 number(r.get("pass@1")), number(r.get("beyond@1")), number(r.get("beyond_code@1"))]
+                for r in doc["per_problem"]]
         o = doc["overall"]
         for d, figs in o.get("by_difficulty", {}).items():
-            rows.append([d, "", "", "", "", _f(figs.get("pass@1")), _f(figs.get("beyond@1")),
-                         _f(figs.get("beyond_code@1"))])
-        rows.append(["all", "", "", "", "", _f(o.get("pass@1")), _f(o.get("beyond@1")), _f(o.get("beyond_code@1"))])
+            rows.append([d, "", "", "", "", number(figs.get("pass@1")), number(figs.get("beyond@1")),
+                         number(figs.get("beyond_code@1"))])
+        rows.append(["all", "", "", "", "", number(o.get("pass@1")), number(o.get("beyond@1")),
+                     number(o.get("beyond_code@1"))])
         return head, rows
