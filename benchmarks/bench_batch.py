@@ -1,14 +1,16 @@
 """Scoring many candidates of one problem, as an RL loop does: serially with measure(), and with the
 batch Evaluator, per deterministic backend: candidates per second side by side. Not a test.
 
-    python benchmarks/bench_batch.py [--n 200] [--backends qemu,valgrind] [--workers N]
+    python benchmarks/bench_batch.py [--n 200] [--backends qemu,valgrind] [--workers N] [--no-ray]
 
 The candidates are a fixed mix like a policy's samples (by position, so every run measures the
 same 200): fast (a closed form), slow (loops of different shapes), wrong, crashing (an exception
 or os._exit) and hanging (an endless loop, censored by the instruction budget: 4x the slowest
 honest candidate's count, so the verdict does not follow the machine's load). Each candidate runs
 5 correctness tests and one performance input, once each. The counts of every candidate are
-checked to be identical between the serial and the batch run.
+checked to be identical between the serial and the batch runs. With Ray installed (the ray
+extra), the Evaluator also runs its jobs as tasks on a local Ray cluster of ``--workers`` CPUs
+started by this script: the same machine, so it shows Ray's overhead, not a second node's gain.
 """
 from __future__ import annotations
 
@@ -55,7 +57,17 @@ def main(argv=None) -> int:
     ap.add_argument("--n", type=int, default=200)
     ap.add_argument("--backends", default="qemu,valgrind")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--no-ray", action="store_true", help="leave out the Evaluator on a local Ray cluster")
     args = ap.parse_args(argv)
+    ray_address = None
+    if not args.no_ray:
+        try:
+            import ray
+        except ImportError:
+            print("# ray is not installed (pip install '.[ray]'): no Ray rows", file=sys.stderr)
+        else:
+            ray.init(num_cpus=args.workers, include_dashboard=False, log_to_driver=False, configure_logging=False)
+            ray_address = "auto"   # the cluster just started: Evaluator(ray=...) joins it
     cands = candidates(args.n)
     rows = []
     for backend in args.backends.split(","):
@@ -72,15 +84,22 @@ def main(argv=None) -> int:
         serial = [signature(measure(p, TESTS, cfg)) for _, p in cands]
         t_serial = time.perf_counter() - t
         print(f"# {backend}: serial {t_serial:.0f} s", file=sys.stderr, flush=True)
-        t = time.perf_counter()
-        with Evaluator(cfg, workers=args.workers) as ev:
-            batch = [signature(r.measurement) for r in ev.measure_all((p, TESTS) for _, p in cands)]
-        t_batch = time.perf_counter() - t
-        same = "identical" if batch == serial else "DIFFERENT"
-        for label, secs in (("measure(), serial", t_serial), (f"Evaluator, {args.workers} workers", t_batch)):
+        timed = [("measure(), serial", t_serial)]
+        same = True
+        for label, where in ((f"Evaluator, {args.workers} workers", None),
+                             (f"Evaluator on Ray, {args.workers} CPUs", ray_address)):
+            if label.startswith("Evaluator on Ray") and where is None:
+                continue
+            t = time.perf_counter()
+            with Evaluator(cfg, workers=args.workers, ray=where) as ev:
+                batch = [signature(r.measurement) for r in ev.measure_all((p, TESTS) for _, p in cands)]
+            timed.append((label, time.perf_counter() - t))
+            same = same and batch == serial
+            print(f"# {backend}: {label}: {timed[-1][1]:.0f} s, counts {'identical' if batch == serial else 'DIFFERENT'}",
+                  file=sys.stderr, flush=True)
+        for label, secs in timed:
             rows.append((backend, label, f"{secs:.1f} s", f"{secs / args.n:.2f} s", f"{args.n / secs:.2f}"))
-        rows.append((backend, "counts, serial vs batch", same, "", ""))
-        print(f"# {backend}: batch {t_batch:.0f} s, counts {same}", file=sys.stderr, flush=True)
+        rows.append((backend, "counts, serial vs every batch", "identical" if same else "DIFFERENT", "", ""))
         statuses = {}
         for (kind, _), sig in zip(cands, serial):
             statuses.setdefault(kind, set()).add(sig[-1][0] if sig[0] == "ok" else "setup " + sig[0])

@@ -100,6 +100,16 @@ def test_problems_scored_on_a_two_node_cluster_match_the_local_run_even_when_a_n
     with Evaluator(Config(repeat=2), workers=2) as local_ev, Evaluator(Config(repeat=2), ray=address) as ray_ev:
         assert [_counts(r) for r in ray_ev.measure_all(jobs)] == [_counts(r) for r in local_ev.measure_all(jobs)]
 
+    # every adapter runs on the one loop, so on Ray too: PIE's whole programs, node by node
+    from measure.harness.adapter import evaluate as evaluate_with
+    from measure.harness.pairs import PieAdapter
+    pairs = Path(__file__).resolve().parent.parent / "examples" / "pairs"
+    docs = [evaluate_with(PieAdapter(), str(pairs / "pie.jsonl"), str(pairs / "pie_generations.jsonl"),
+                          str(tmp_path / f"pie-{where}.jsonl"), backend="auto", progress=False, ray=ray_address,
+                          cache_dir=str(tmp_path / f"pie-cache-{where}"))
+            for where, ray_address in (("local", None), ("ray", address))]
+    assert docs[0]["overall"] == docs[1]["overall"] and docs[0]["per_problem"] == docs[1]["per_problem"]
+
     # again, killing the second node (its raylet and its workers) as soon as the first problem is
     # recorded: the tasks are then running on both nodes
     killer = threading.Thread(target=_kill_when_recording, args=(node, tmp_path / "kill.jsonl"), daemon=True)
