@@ -59,6 +59,15 @@ def test_a_script_that_exits_nonzero_is_an_error_and_exit_zero_is_fine(qemu):
     assert m.inputs[0].status.value == "ok" and m.inputs[0].output == "x\n"
 
 
+def test_a_script_gets_the_sandbox_of_a_call_no_process_and_a_bounded_disk(qemu):
+    forks = Program.script("import os\npid = os.fork()\nprint(pid)\n")
+    floods = Program.script("import sys\nwhile True:\n    sys.stdout.write('x' * 65536)\n")
+    m = measure(forks, [Input(("",))], Config(backend="qemu", repeat=1))
+    assert m.inputs[0].status.value == "sandbox_violation"
+    m = measure(floods, [Input(("",))], Config(backend="qemu", repeat=1, disk=4 * 2**20))
+    assert m.inputs[0].status.value == "sandbox_violation" and m.inputs[0].samples[0].instructions is None
+
+
 def test_a_class_method_is_called_on_a_fresh_instance_and_a_missing_one_fails_setup(qemu):
     m = measure(Program.method(CLASS_REF, "Solution", "twoMax"), [Input(([3, 1, 2],))], Config(backend="qemu", repeat=1))
     assert m.inputs[0].output == 6

@@ -22,12 +22,10 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from ..errors import InputFileError, InputGenerationFailed, ReferenceFailed
 from ..platform import resolve_interpreter
-from ..stats import mean
 from .problems import Problem, ReferencePool, Run, load_problem_set, load_samples, make_checker, \
     measure_references, run_program
 from .runner import Session, file_sha256, pending_samples, progress_bar, run_pending
 from .store import EXCLUDED, Check
-
 
 
 @dataclass
@@ -59,7 +57,7 @@ class ScoreDocument:
 @dataclass
 class Evaluation:
     """A finished (or resumed) run: what an adapter's summary reads. ``problems``: those scored
-    (in order), ``excluded``: problem id -> why its references failed."""
+    (in order), ``excluded``: problem id -> why it was left out."""
 
     problems: List[Any]
     samples: Dict[Any, List[str]]
@@ -116,7 +114,8 @@ class Adapter:
         return load_samples(path, [pid_of(p) for p in problems])
 
     def params(self) -> Dict[str, Any]:
-        """Parameters recorded in the results file's header and the score document."""
+        """What the records depend on besides the files and the platform, kept in the results
+        file's header: a rerun with other values is refused instead of mixing records."""
         return {}
 
     def setup(self, problems: List[Any], session: Session, cache_dir: Optional[str], warnings: List[str]) -> None:
@@ -301,11 +300,3 @@ def _score_on_node(adapter: Adapter, spec: Dict[str, Any], strict: bool, item) -
     session = Session(chosen, spec["python"], cache, repeat=spec["repeat"], aggregate=spec["aggregate"])
     return list(_score_problem(adapter, session, problem, todo, samples, strict))
 
-
-def per_problem_mean(rows: List[Dict[str, Any]], names: Sequence[str]) -> Dict[str, Optional[float]]:
-    """The mean of each named figure over the rows that have one (None where none has)."""
-    out: Dict[str, Optional[float]] = {}
-    for n in names:
-        vals = [r[n] for r in rows if r.get(n) is not None]
-        out[n] = mean(vals) if vals else None
-    return out

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from ..backends import Backend
-from ..errors import InputFileError
 from ..entry import SCRIPT_ENTRY
+from ..errors import InputFileError
 from ..model import Config, Measurement, Program, Status, metric_of
 from ..platform import platform_key, resolve_interpreter
 from .. import wire
