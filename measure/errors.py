@@ -44,7 +44,7 @@ class WorkerProtocolError(MeasureError):
 class PerfError(BackendUnavailable, OSError):
     """``perf_event_open`` (or an operation on its descriptors) failed.
 
-    Subclasses map the errno to its usual cause and remedy (reference/measurement.md section 1.6).
+    Subclasses map the errno to its usual cause and remedy.
     """
 
     cause = "perf_event_open failed"

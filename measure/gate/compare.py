@@ -2,7 +2,7 @@
 
 Two rules, chosen by the backend that measured both sides:
 
-* **Deterministic backends** (``valgrind``, ``perf``), after reference/measurement.md 5.4: compare
+* **Deterministic backends** (``valgrind``, ``perf``), after docs/statistics-and-scores.md: compare
   the medians of the counts. The tolerance of a benchmark is
   ``max(tolerance, learn_factor x observed relative spread)``, where ``tolerance`` is the
   benchmark's own (expectations file, ``--tolerance-for``, pytest marker, suite file) or the

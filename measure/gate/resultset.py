@@ -3,7 +3,7 @@
 A *result set* maps benchmark names to the values of one metric, grouped by process:
 ``processes[p][i]`` is the i-th counted call of process p. Deterministic backends (valgrind,
 perf) need one process; the time backend needs several, because its tests work on per-process
-summaries (reference/measurement.md 5.1-5.2).
+summaries (docs/statistics-and-scores.md).
 
 Files read (:func:`load_results`), all checked, errors naming the file and the remedy:
 

@@ -1,4 +1,4 @@
-"""COFFE-style scoring (Peng et al., FSE 2025; reference/metrics.md section 3) on a measure problem
+"""COFFE-style scoring (Peng et al., FSE 2025) on a measure problem
 set: each problem's ``references`` are its ground-truth solutions, its ``perf_inputs`` the stressful
 tests. (COFFE's own files: :mod:`measure.harness.coffe_files`.)
 

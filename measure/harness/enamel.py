@@ -1,6 +1,6 @@
 """ENAMEL (Qiu et al., ICLR 2025) on measure: eff@k from deterministic counts.
 
-Follows ENAMEL's own harness (q-rz/enamel enam/evaluate.py; reference/metrics.md section 1):
+Follows ENAMEL's own harness (q-rz/enamel enam/evaluate.py):
 tests from each problem's ``generate_input`` seeded with ``seed ^ i ^ (offset_j + c)`` (generated
 under PYTHONHASHSEED=0 with ENAMEL's helper functions from its ``enam`` package), answers from the
 expert reference, the per-problem checker, 4 levels with hardness 0, 3, 3, 4, alpha = 2, a sample

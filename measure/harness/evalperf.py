@@ -1,4 +1,4 @@
-"""EvalPerf-style scoring (Liu et al., COLM 2024; reference/metrics.md section 2) on a measure
+"""EvalPerf-style scoring (Liu et al., COLM 2024) on a measure
 problem set: each problem's ``references`` are the pool of correct solutions, its ``perf_inputs``
 the performance-exercising input. (EvalPerf's own task file, scored against its stored scores:
 :mod:`measure.harness.evalplus`.)

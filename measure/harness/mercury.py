@@ -1,4 +1,4 @@
-"""Mercury (Du et al., NeurIPS 2024 D&B; reference/metrics.md section 5) from its own task records:
+"""Mercury (Du et al., NeurIPS 2024 D&B) from its own task records:
 ``measure score mercury --dataset <tasks> --samples <samples>``.
 
 **Tasks**: the records of the Hugging Face dataset ``Elfsong/Mercury`` (split ``eval``: 256 LeetCode

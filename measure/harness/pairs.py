@@ -1,4 +1,4 @@
-"""Program pairs, ECCO's and PIE's (reference/metrics.md section 6): a slow *source* program per
+"""Program pairs, ECCO's and PIE's: a slow *source* program per
 pair, whole programs that read standard input and write standard output, and the candidate's
 optimised versions of it, scored by speedup over the source in instruction counts.
 

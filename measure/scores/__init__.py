@@ -1,5 +1,5 @@
 """The field's efficiency metrics as pure functions, each following its authors' code
-(reference/metrics.md gives the sources). Timeouts are right-censored everywhere: pass None
+(docs/statistics-and-scores.md gives the sources). Timeouts are right-censored everywhere: pass None
 (or inf) for a censored cost, never a made-up number.
 
 Importable as ``measure.scores``: ``from measure.scores import eff_at_k, pass_at_k``.

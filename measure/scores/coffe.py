@@ -1,5 +1,4 @@
-"""COFFE's efficient@k and speedup (JohnnyPeng18/Coffe coffe/evaluator.py Metrics.cal;
-reference/metrics.md 3.2)."""
+"""COFFE's efficient@k and speedup (JohnnyPeng18/Coffe coffe/evaluator.py Metrics.cal)."""
 from __future__ import annotations
 
 from typing import Optional, Sequence

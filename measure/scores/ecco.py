@@ -1,5 +1,5 @@
-"""ECCO's speedup, memory reduction and runtime/memory percentiles (CodeEff/ECCO evaluation/;
-reference/metrics.md 6.1), without its 0 -> 1 percentile bug."""
+"""ECCO's speedup, memory reduction and runtime/memory percentiles (CodeEff/ECCO evaluation/),
+without its 0 -> 1 percentile bug."""
 from __future__ import annotations
 
 from typing import Sequence

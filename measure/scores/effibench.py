@@ -1,5 +1,5 @@
 """EffiBench's ET / MU / TMU and their normalised forms (huangd1999/EffiBench
-src/code_efficiency_calculator.py, src/report_overhead.py; reference/metrics.md 4)."""
+src/code_efficiency_calculator.py, src/report_overhead.py)."""
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,5 +1,5 @@
 """ENAMEL's per-level efficiency with right-censoring, and its hardness-weighted sample score
-(q-rz/enamel enam/evaluate.py; reference/metrics.md 1.3-1.4)."""
+(q-rz/enamel enam/evaluate.py)."""
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,5 +1,5 @@
 """EvalPerf's efficiency levels and DPS / DPS_norm (evalplus: perf/select_pe_tasks.py adaptive_seg1d,
-evalperf.py perf_worker; reference/metrics.md 2.2-2.3)."""
+evalperf.py perf_worker)."""
 from __future__ import annotations
 
 import math

@@ -1,6 +1,6 @@
 """EvalPerf's DPS and DPS_norm against a task's STORED per-reference scores, exactly as evalplus
 computes them (evalplus/evalplus, ``evalplus/evalperf.py``: ``perf_worker`` for a sample and a task,
-``script`` for the gate and the overall means; commit 26d6d00b; reference/metrics.md 2.3).
+``script`` for the gate and the overall means; commit 26d6d00b).
 
 EvalPerf's task file stores, per task, ``reference`` (representatives r_0 .. r_{m-1}, slowest first:
 each the slowest member of one efficiency cluster of the original solution pool) and ``scores``

@@ -1,4 +1,4 @@
-"""Mercury's Beyond@k (bigcode-evaluation-harness custom_metrics/beyond_eval.py; reference/metrics.md 5)."""
+"""Mercury's Beyond@k (bigcode-evaluation-harness custom_metrics/beyond_eval.py)."""
 from __future__ import annotations
 
 from typing import Optional, Sequence, Tuple

@@ -1,5 +1,5 @@
 """Mercury's Beyond as Mercury's own code computes it, beside the paper's formula in
-:mod:`measure.scores.mercury` (reference/metrics.md 5).
+:mod:`measure.scores.mercury`.
 
 The paper (and bigcode-evaluation-harness ``custom_metrics/beyond_eval.py``, ``compute_beyond_eval``)
 clips the runtime to the references' range, so a value lies in [0, 1]. Mercury's repository computes

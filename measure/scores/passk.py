@@ -1,4 +1,4 @@
-"""pass@k and eff@k (ENAMEL, Qiu et al. ICLR 2025; reference/metrics.md 1.5)."""
+"""pass@k and eff@k (ENAMEL, Qiu et al. ICLR 2025)."""
 from __future__ import annotations
 
 from typing import Sequence

@@ -1,4 +1,4 @@
-"""PIE's speedup@k and %Opt (LearningOpt/pie gem5/gem5_eval.py report_results; reference/metrics.md 6.2)."""
+"""PIE's speedup@k and %Opt (LearningOpt/pie gem5/gem5_eval.py report_results)."""
 from __future__ import annotations
 
 from typing import Optional, Sequence

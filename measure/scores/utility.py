@@ -1,6 +1,6 @@
 """Utility scores over runtime distributions (Graham, Leyton-Brown & Roughgarden, ICML 2023,
 "Formalizing Preferences Over Runtime Distributions"; drgrhm/formalizing-preferences utils.py,
-drgrhm/utilitarian-ac naive.py and up.py; reference/metrics.md 7).
+drgrhm/utilitarian-ac naive.py and up.py).
 
 A utility u(t) in [0, 1] is non-increasing; u(t) = Pr[K > t] for a captime distribution K. The
 score is E[u(T)]; a timeout or failure has t = inf, u = 0. Runs may be capped at kappa: the

@@ -1,4 +1,4 @@
-"""Statistics for repeated measurements (reference/measurement.md section 5).
+"""Statistics for repeated measurements (docs/statistics-and-scores.md).
 
 Deterministic backends need no test: one process, k calls, and a flag when the spread is above
 a threshold (:func:`check_spread`). Timings need the two-level design: summarise each process

@@ -1,5 +1,5 @@
 """The two-level design (processes x iterations): summarise each process first, then compare the
-per-process summaries (Kalibera & Jones; reference/measurement.md 5.1-5.3)."""
+per-process summaries (Kalibera & Jones; docs/statistics-and-scores.md)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
