@@ -28,7 +28,7 @@ from .backends import select_backend
 from .errors import MeasureError
 from .model import Config, Measurement, Program
 from .platform import resolve_interpreter
-from .run import InputLike, measure
+from .run import InputLike, WorkerReuse, measure
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,9 @@ class Evaluator:
         self.config = dataclasses.replace(config, backend=backend.name, python=interp.executable)
         self.workers = max(1, workers or os.cpu_count() or 1)
         self.progress = progress
-        self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="measure-evaluator")
+        self._reuse = WorkerReuse()   # each thread keeps its worker between jobs
+        self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="measure-evaluator",
+                                        initializer=self._reuse.enter_thread)
         self._task = None
         if ray is not None:
             from .scaleout import remote
@@ -164,6 +166,7 @@ class Evaluator:
         with self._lock:
             self._closed = True
         self._pool.shutdown(wait=wait_for_jobs, cancel_futures=not wait_for_jobs)
+        self._reuse.close()
 
     def __enter__(self) -> "Evaluator":
         return self

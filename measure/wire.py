@@ -8,10 +8,15 @@ inputs going *to* the worker may use the ``$pickle`` form (they come from the ca
 candidate).
 
 The protocol (the parent's side is measure/sandbox/session.py, the worker's worker.py and the
-fork server in workerlib.c). The frames of
-one worker, in order (``>`` from the worker, ``<`` the parent's one-byte answers):
+job and fork servers in workerlib.c). A worker is a job server: one start of the interpreter
+(and of its emulator) for any number of jobs, each measured in a process the server forks from
+the same state. On the shared channel (``>`` from the worker, ``<`` the parent's answers):
 
+    < worker {mode}
     > ready {pid}                  < r   (the backend's log is sealed; the candidate may run)
+    then for each job (the server's control pipe: < j, the server forks the job's process):
+    < job {source, entry, n_inputs, repeat, warmup, start, canary}
+    > started {pid}                      (the job's process)
     > start {what: setup}          < g   (perf: counters enabled)
     > end                          < d   (perf: counters disabled)
     > setup {status, ...}          < s   (the setup's counts are read; the next call's input written)
@@ -21,7 +26,11 @@ one worker, in order (``>`` from the worker, ``<`` the parent's one-byte answers
     > result {i, r, status, ...}
     > reaped {k, pid, exit, signal}  (from the fork server)   < n   (read; the next call's input
                                                                       written; the directory may go)
+                                                              < q   (instead: the job stops here)
     > done
+    and on the server's own control pipe, which no job's process holds:
+    > jobend {k, pid, exit, signal}  (the job's process reaped, every process it left killed, the
+                                      directory emptied: the server waits for the next j)
 
 A call has exactly one start (perf), at most one result, then its reaped frame; any other
 order, or a frame the worker never sends, means the candidate wrote to the channel: the call is
@@ -198,6 +207,11 @@ class FrameReader:
 
     def __init__(self):
         self._buf = b""
+
+    @property
+    def buffered(self):
+        """Bytes of an incomplete frame held back."""
+        return len(self._buf)
 
     def feed(self, data):
         self._buf += data

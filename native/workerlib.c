@@ -148,6 +148,30 @@ static int write_all(int fd, const char *p, size_t n) {
     return 0;
 }
 
+/* One frame of the protocol (measure/wire.py): a 4-byte big-endian length, then the JSON body. */
+static int send_frame(int fd, const char *body, int len) {
+    char frame[256];
+    if (len < 0 || len > (int)sizeof frame - 4) { errno = EOVERFLOW; return -1; }
+    frame[0] = (char)((len >> 24) & 0xff);
+    frame[1] = (char)((len >> 16) & 0xff);
+    frame[2] = (char)((len >> 8) & 0xff);
+    frame[3] = (char)(len & 0xff);
+    memcpy(frame + 4, body, (size_t)len);
+    return write_all(fd, frame, (size_t)len + 4);
+}
+
+static int status_frame(char *body, size_t size, const char *type, int k, pid_t pid, int st) {
+    char ex[16] = "null", sg[16] = "null";
+    if (WIFEXITED(st)) snprintf(ex, sizeof ex, "%d", WEXITSTATUS(st));
+    if (WIFSIGNALED(st)) snprintf(sg, sizeof sg, "%d", WTERMSIG(st));
+    return snprintf(body, size, "{\"t\":\"%s\",\"k\":%d,\"pid\":%d,\"exit\":%s,\"signal\":%s}", type, k, (int)pid,
+                    ex, sg);
+}
+
+/* Set in a job's process by mp_jobs: its server is init of a PID namespace of its own, so that
+ * kill(-1) in the job reaches every process of the namespace but the server and the job itself. */
+static int mp_pool_init = 0;
+
 typedef void (*py_hook)(void);
 
 static pid_t python_fork(py_hook before, py_hook parent, py_hook child, int run_child_hook) {
@@ -243,7 +267,7 @@ EXPORT int mp_serve(int n, int report_fd, int ack_fd, const char *run_dir, int d
     py_hook before = (py_hook)dlsym(RTLD_DEFAULT, "PyOS_BeforeFork");
     py_hook parent = (py_hook)dlsym(RTLD_DEFAULT, "PyOS_AfterFork_Parent");
     py_hook child = (py_hook)dlsym(RTLD_DEFAULT, "PyOS_AfterFork_Child");
-    int init = getpid() == 1;
+    int init = getpid() == 1 || mp_pool_init;
     /* not dumpable: a call (the same unprivileged user) can neither open this process's
      * /proc/PID/mem nor any other of its /proc files; the calls inherit it */
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
@@ -282,22 +306,75 @@ EXPORT int mp_serve(int n, int report_fd, int ack_fd, const char *run_dir, int d
             if (r < 0 && errno == EINTR) continue;
             break;
         }
-        char frame[256];
-        char ex[16] = "null", sg[16] = "null";
-        if (WIFEXITED(st)) snprintf(ex, sizeof ex, "%d", WEXITSTATUS(st));
-        if (WIFSIGNALED(st)) snprintf(sg, sizeof sg, "%d", WTERMSIG(st));
-        int len = snprintf(frame + 4, sizeof frame - 4,
-                           "{\"t\":\"reaped\",\"k\":%d,\"pid\":%d,\"exit\":%s,\"signal\":%s}", k, (int)pid, ex, sg);
-        frame[0] = (char)((len >> 24) & 0xff);
-        frame[1] = (char)((len >> 16) & 0xff);
-        frame[2] = (char)((len >> 8) & 0xff);
-        frame[3] = (char)(len & 0xff);
-        if (write_all(report_fd, frame, (size_t)len + 4) < 0) return -2 - errno;
+        char body[200];
+        if (send_frame(report_fd, body, status_frame(body, sizeof body, "reaped", k, pid, st)) < 0) return -2 - errno;
         char ack;
         ssize_t r;
         do { r = read(ack_fd, &ack, 1); } while (r < 0 && errno == EINTR);
         if (r != 1) return -2 - (r < 0 ? errno : EPIPE);
         if (wipe_dir(run, 0) < 0) return -2 - errno;
+        if (ack == 'q') break; /* the parent ends the job here (a failure under stop_on_failure) */
+    }
+    close(run);
+    return -1;
+}
+
+/* The job server: the worker calls it (through ctypes.PyDLL) once it is ready, before any code of
+ * a candidate runs. For each byte on ctl_in it forks a job's process, which returns 0 to Python
+ * and measures one job (its candidate's setup, then its calls through mp_serve); the server
+ * waits for it, kills and reaps whatever it left (as init of a PID namespace: every other
+ * process; otherwise the job's process group), empties run_dir and reports
+ * {"t":"jobend","k":..,"pid":..,"exit":..,"signal":..} on ctl_out. Like mp_serve's, the server's
+ * loop neither allocates nor touches the Python heap, so every job starts from the same state
+ * whether it is the first or the hundredth: a count does not depend on the jobs before it.
+ * ctl_in and ctl_out are the server's own: the job closes them at once, so no candidate can
+ * forge a jobend or take the next job's byte. Not dumpable: a job (the same unprivileged user)
+ * can neither read nor write the server's memory through /proc, nor trace it.
+ * Returns -1 in the server when ctl_in is closed (the parent is done with this worker), or
+ * -2 - errno when a fork, the report or the wipe failed. */
+EXPORT int mp_jobs(int ctl_in, int ctl_out, const char *run_dir) {
+    py_hook before = (py_hook)dlsym(RTLD_DEFAULT, "PyOS_BeforeFork");
+    py_hook parent = (py_hook)dlsym(RTLD_DEFAULT, "PyOS_AfterFork_Parent");
+    py_hook child = (py_hook)dlsym(RTLD_DEFAULT, "PyOS_AfterFork_Child");
+    int init = getpid() == 1;
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    int run = open(run_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (run < 0) return -2 - errno;
+    if (!init) prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+    pid_t prime = python_fork(before, parent, child, 0); /* see mp_serve */
+    if (prime == 0) _exit(0);
+    if (prime > 0) while (waitpid(prime, NULL, 0) < 0 && errno == EINTR) {}
+    for (int k = 0;; k++) {
+        char go;
+        ssize_t r;
+        do { r = read(ctl_in, &go, 1); } while (r < 0 && errno == EINTR);
+        if (r == 0) break;
+        if (r < 0) return -2 - errno;
+        if (wipe_dir(run, 0) < 0) return -2 - errno;
+        pid_t pid = python_fork(before, parent, child, 1);
+        if (pid < 0) return -2 - errno;
+        if (pid == 0) {
+            close(run);
+            close(ctl_in);
+            close(ctl_out);
+            mp_pool_init = init;
+            if (!init) setpgid(0, 0);
+            prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); /* what the job starts comes back to it */
+            return 0;
+        }
+        int st = 0;
+        while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {}
+        if (init) kill(-1, SIGKILL);
+        else kill(-pid, SIGKILL);
+        for (;;) {
+            pid_t w = waitpid(-1, NULL, init ? 0 : WNOHANG);
+            if (w > 0) continue;
+            if (w < 0 && errno == EINTR) continue;
+            break;
+        }
+        if (wipe_dir(run, 0) < 0) return -2 - errno;
+        char body[200];
+        if (send_frame(ctl_out, body, status_frame(body, sizeof body, "jobend", k, pid, st)) < 0) return -2 - errno;
     }
     close(run);
     return -1;

@@ -18,6 +18,7 @@ from ..entry import SCRIPT_ENTRY
 from ..errors import InputFileError
 from ..model import Config, Measurement, Program, Status, metric_of
 from ..platform import platform_key, resolve_interpreter
+from ..run import WorkerReuse
 from .. import wire
 from ..stats import hodges_lehmann
 from .cache import MeasurementCache, job_key
@@ -96,11 +97,13 @@ def run_pending(store: ResultStore, pending: Dict[Any, List[int]],
             store.append(rec)
             bar.update(1)
 
+    reuse = WorkerReuse()   # each thread keeps its worker from problem to problem, sample to sample
     try:
-        with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
+        with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1, initializer=reuse.enter_thread) as pool:
             for fut in [pool.submit(run, p) for p in pending]:
                 fut.result()
     finally:
+        reuse.close()
         bar.close()
 
 

@@ -15,6 +15,7 @@ import shutil
 import signal
 import stat
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
@@ -110,11 +111,20 @@ def _death_record(exit_code: Optional[int], sig: Optional[int], tail: str) -> Re
                                 f"e.g. os._exit){extra}")
 
 
-class _Worker:
-    """One launched worker process and its pipes."""
+def launch_key(job: Job) -> Tuple[Any, ...]:
+    """What a worker's launch takes from a job: jobs with the same key may share a worker."""
+    c = job.config
+    return (job.backend.name, job.interpreter, job.isolation, tuple(job.paths), c.memory, c.output_limit, c.disk,
+            c.seccomp, c.budget, call_limit_s(job))
 
-    def __init__(self, job: Job, start: Tuple[int, int]):
+
+class _Worker:
+    """One launched worker (a job server) and its pipes: the shared channel of its jobs' frames,
+    and the server's own control pipe (a byte per job out, its ``jobend`` frame back)."""
+
+    def __init__(self, job: Job):
         self.job = job
+        self.key = launch_key(job)
         clean_stale()
         self.workdir = tempfile.mkdtemp(prefix=f"measure-{os.getpid()}-")
         self.lock = -1
@@ -123,15 +133,17 @@ class _Worker:
         self.child: Optional[Child] = None
         self.cgroup: Optional[PidsCgroup] = None
         self.reader = wire.FrameReader()
-        self.pending: List[dict] = []
-        self.up_r = self.down_w = -1
+        self.ctl_reader = wire.FrameReader()
+        self.pending: List[Tuple[bool, dict]] = []
+        self.up_r = self.down_w = self.ctl_r = self.ctl_w = -1
+        self.ready = False     # the server said ready and its log is sealed
         try:
-            self._launch(start)
+            self._launch()
         except BaseException:
             self.close()
             raise
 
-    def _launch(self, start: Tuple[int, int]) -> None:
+    def _launch(self) -> None:
         job, cfg, iso = self.job, self.job.config, self.job.isolation
         self.lock = install_worker(self.workdir)
         uid, gid = run_ids(iso)
@@ -151,6 +163,8 @@ class _Worker:
         self.run_view = run
         up_r, up_w = os.pipe()
         down_r, down_w = os.pipe()
+        ctl_up_r, ctl_up_w = os.pipe()
+        ctl_down_r, ctl_down_w = os.pipe()
         log = os.open(os.path.join(self.workdir, "worker.log"), os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o600)
         env = dict(base_environment(), HOME=f"{inside}/run", TMPDIR=f"{inside}/run")
         interp, bind = job.interpreter, None
@@ -175,7 +189,7 @@ class _Worker:
             namespaces=iso.namespaces, ro_mounts=iso.ro_mounts,
             mount_proc=iso.has("pid"), no_aslr=True, no_new_privs=True, seccomp=cfg.seccomp,
             rlimits=rlimits(cfg.memory, cfg.output_limit, cpu, job.backend.mode == "valgrind"),
-            stdout_fd=log, stderr_fd=log, keep_fds=[up_w, down_r],
+            stdout_fd=log, stderr_fd=log, keep_fds=[up_w, down_r, ctl_up_w, ctl_down_r],
             cgroup_procs=self.cgroup.procs if self.cgroup else None,
             events=job.backend.events if job.backend.mode == "perf" else (),
             inherit=True, enable_on_exec=False, pinned=True,
@@ -186,30 +200,42 @@ class _Worker:
         try:
             self.child = spawn(spec)
         finally:
-            os.close(up_w)
-            os.close(down_r)
-            os.close(log)
+            for fd in (up_w, down_r, ctl_up_w, ctl_down_r, log):
+                os.close(fd)
         if mounted:
             self.run_view = f"/proc/{self.child.pid}/root{INNER_DIR}/run"
-        self.up_r, self.down_w = up_r, down_w
-        wire.send(down_w, {"t": "job", "source": job.source, "filename": "candidate.py", "entry": job.entry,
-                           "mode": job.backend.mode, "n_inputs": len(job.inputs), "repeat": cfg.repeat,
-                           "warmup": cfg.warmup, "start": list(start),
-                           "canary": bool(self.audit is not None and self.audit.canary)})
+        self.up_r, self.down_w, self.ctl_r, self.ctl_w = up_r, down_w, ctl_up_r, ctl_down_w
+        wire.send(down_w, {"t": "worker", "mode": job.backend.mode})
 
-    def next_frame(self, deadline: float) -> Optional[dict]:
-        """The next frame; None at EOF; raises TimeoutError past ``deadline`` (monotonic seconds)."""
+    def start_job(self, job: Job, start: Tuple[int, int]) -> None:
+        """Have the server fork a process for ``job``, which measures it from ``start``."""
+        self.job, self._pickled = job, (-1, b"")
+        for name in ("input", ".input"):  # the last job's: a module body finds what a new worker's finds
+            try:
+                os.unlink(os.path.join(self.workdir, name))
+            except FileNotFoundError:
+                pass
+        os.write(self.ctl_w, b"j")
+        wire.send(self.down_w, {"t": "job", "source": job.source, "filename": "candidate.py", "entry": job.entry,
+                                "n_inputs": len(job.inputs), "repeat": job.config.repeat,
+                                "warmup": job.config.warmup, "start": list(start),
+                                "canary": bool(self.audit is not None and self.audit.canary)})
+
+    def next_frame(self, deadline: float) -> Optional[Tuple[bool, dict]]:
+        """The next frame and whether it came on the server's own control pipe; None at EOF of
+        either; raises TimeoutError past ``deadline`` (monotonic seconds)."""
         while not self.pending:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise TimeoutError
-            ready, _, _ = select.select([self.up_r], [], [], left)
-            if not ready:
-                continue
-            data = os.read(self.up_r, 1 << 16)
-            if not data:
-                return None
-            self.pending.extend(self.reader.feed(data))
+            ready, _, _ = select.select([self.up_r, self.ctl_r], [], [], left)
+            for fd in ready:
+                data = os.read(fd, 1 << 16)
+                if not data:
+                    return None
+                control = fd == self.ctl_r
+                reader = self.ctl_reader if control else self.reader
+                self.pending.extend((control, m) for m in reader.feed(data))
         return self.pending.pop(0)
 
     def ack(self, byte: bytes) -> None:
@@ -247,10 +273,10 @@ class _Worker:
             if self.child.group is not None:
                 self.child.group.close()
             self.child = None
-        for fd in (self.up_r, self.down_w):
+        for fd in (self.up_r, self.down_w, self.ctl_r, self.ctl_w):
             if fd >= 0:
                 os.close(fd)
-        self.up_r = self.down_w = -1
+        self.up_r = self.down_w = self.ctl_r = self.ctl_w = -1
         if self.cgroup is not None:
             self.cgroup.close()
         shutil.rmtree(self.workdir, ignore_errors=True)
@@ -259,21 +285,72 @@ class _Worker:
             self.lock = -1
 
 
+class WorkerPool:
+    """The idle worker of one thread, kept between its jobs (see :func:`run_job`): at most one,
+    so a thread holds one emulator at a time. :meth:`close` ends it."""
+
+    def __init__(self):
+        self._idle: Optional[_Worker] = None
+
+    def take(self, key: Tuple[Any, ...]) -> Optional[_Worker]:
+        w, self._idle = self._idle, None
+        if w is not None and w.key != key:
+            w.close()
+            return None
+        return w
+
+    def keep(self, worker: _Worker) -> None:
+        if self._idle is not None:
+            self._idle.close()
+        self._idle = worker
+
+    def close(self) -> None:
+        if self._idle is not None:
+            self._idle.close()
+            self._idle = None
+
+
+_thread = threading.local()
+
+
+def use_pool(pool: Optional[WorkerPool]) -> None:
+    """Let this thread's jobs reuse their worker through ``pool`` (None: one worker per job)."""
+    _thread.pool = pool
+
+
+def reusable(job: Job) -> bool:
+    """Whether a worker may serve more than this job: under the emulators (whose start is what
+    reuse saves), with the worker init of its own PID namespace, so that nothing a job leaves
+    running can outlive it (the server kills every other process between jobs)."""
+    return job.backend.mode in ("valgrind", "qemu") and job.isolation.has("pid")
+
+
 def run_job(job: Job) -> Outcome:
-    """Measure the module body once and every (input, repeat) call, restarting the worker after
-    a call that had to be killed. A timed-out input is not repeated (its count is censored)."""
+    """Measure the module body once and every (input, repeat) call, restarting after a call that
+    had to be killed. A timed-out input is not repeated (its count is censored).
+
+    Every job runs in a process the worker's job server forks from the same state, so its counts
+    are the same whether the worker is new or served other jobs before (:func:`use_pool`)."""
     out = Outcome(warnings=list(job.isolation.warnings()))
+    pool = getattr(_thread, "pool", None) if reusable(job) else None
     start = (0, 0)
     n_inputs = len(job.inputs)
     while True:
-        worker = _Worker(job, start)
+        worker = pool.take(launch_key(job)) if pool is not None else None
+        if worker is None:
+            worker = _Worker(job)
         out.workers += 1
         for w in worker.child.warnings:
             if w not in out.warnings:
                 out.warnings.append(w)
         try:
-            resume = _drive(worker, job, start, out)
-        finally:
+            resume, idle = _drive(worker, job, start, out)
+        except BaseException:
+            worker.close()
+            raise
+        if idle and pool is not None:
+            pool.keep(worker)
+        else:
             worker.close()
         if resume is None or resume[0] >= n_inputs:
             return out
@@ -284,27 +361,31 @@ def _next(pos: Tuple[int, int], k: int) -> Tuple[int, int]:
     return (pos[0], pos[1] + 1) if pos[1] + 1 < k else (pos[0] + 1, 0)
 
 
-def _drive(worker: _Worker, job: Job, start: Tuple[int, int], out: Outcome) -> Optional[Tuple[int, int]]:
-    """Run one worker to its end. Returns where a new worker must resume, or None when done."""
+def _drive(worker: _Worker, job: Job, start: Tuple[int, int], out: Outcome) -> Tuple[Optional[Tuple[int, int]], bool]:
+    """Run one job on ``worker`` to its end. Returns where a next job must resume (None when
+    done), and whether the worker may serve another job (its server is alive and idle)."""
     return _Driver(worker, job, start, out).run()
 
 
 class _Driver:
     """The parent's state machine for one worker (the frames are in :mod:`measure.wire`).
 
-    Phases: ``startup`` (until ``ready``), ``setup`` (the module body's region), ``calls`` (the
-    fork server's calls, the auditing backend's canary first). Each frame is accepted only by the
-    handler of its type in the phase that expects it (:data:`HANDLERS`); any other frame, or a
-    handler's guard failing, is a corrupted channel: ``sandbox_violation`` for the call in flight.
-    A handler returns None to go on, or ``(DONE, resume)`` to end this worker."""
+    Phases: ``startup`` (a new worker, until ``ready``), ``job`` (the job's process, until
+    ``started``), ``setup`` (the module body's region), ``calls`` (the fork server's calls, the
+    auditing backend's canary first), ``ending`` (until the server reports the job's process
+    gone, on its own control pipe). Each frame is accepted only by the handler of its type in the
+    phase that expects it (:data:`HANDLERS`); any other frame, or a handler's guard failing, is a
+    corrupted channel: ``sandbox_violation`` for the call in flight, and the worker is killed. A
+    handler returns None to go on, or ``(DONE, resume)`` when the job is over."""
 
     def __init__(self, worker: _Worker, job: Job, start: Tuple[int, int], out: Outcome):
         self.worker, self.job, self.out = worker, job, out
         self.cfg, self.backend, self.child, self.audit = job.config, job.backend, worker.child, worker.audit
         self.per_call = call_limit_s(job) + PROTOCOL_GRACE
-        self.deadline = time.monotonic() + STARTUP_SECONDS
-        self.phase = "startup"
+        self.deadline = time.monotonic() + (self.per_call if worker.ready else STARTUP_SECONDS)
+        self.phase = "job" if worker.ready else "startup"
         self.pos = start              # the call in flight during "calls"
+        self.resume: Optional[Tuple[int, int]] = None   # where a next job resumes, once "ending"
         self.worker_pid = 1
         self.result: Optional[dict] = None
         self.in_region = False
@@ -312,26 +393,36 @@ class _Driver:
         self.opened_ns = 0            # perf: when the parent enabled the counters of the call in flight
         self.served = 0               # index of the call in flight among this worker's forks
         self.canary = self.audit is not None and self.audit.canary  # the worker's own empty call first
+        if worker.ready:
+            worker.start_job(job, start)
 
-    def run(self) -> Optional[Tuple[int, int]]:
+    def run(self) -> Tuple[Optional[Tuple[int, int]], bool]:
         while True:
             try:
-                msg = self.worker.next_frame(self.deadline)
+                got = self.worker.next_frame(self.deadline)
             except TimeoutError:
-                return self.timed_out()
+                return self.timed_out(), False
             except wire.WireError as exc:
-                return self.corrupted(exc)
-            if msg is None:
-                return self.worker_died()
-            handler = self.HANDLERS.get((msg["t"], self.phase))
+                return self.corrupted(exc), False
+            if got is None:
+                return self.worker_died(), False
+            control, msg = got
             try:
+                if control:   # the server's own pipe: only ever its jobend
+                    if msg["t"] != "jobend":
+                        raise WorkerProtocolError(f"the job server sent {msg['t']!r}")
+                    resume = self.job_ended(msg)
+                    # idle only with nothing of this job still on the channel (the server killed
+                    # every process of the job before its jobend: nothing more can come)
+                    return resume, not self.worker.pending and not self.worker.reader.buffered
+                handler = self.HANDLERS.get((msg["t"], self.phase))
                 if handler is None:
                     raise wire.WireError(f"unexpected frame {msg['t']!r} in phase {self.phase}")
                 end = handler(self, msg)
             except (wire.WireError, KeyError, TypeError, ValueError, WorkerProtocolError) as exc:
-                return self.corrupted(exc)
-            if end is not None:
-                return end[1]
+                return self.corrupted(exc), False
+            if end is not None:   # the job is over: its process ends, then the server says so
+                self.phase, self.resume, self.deadline = "ending", end[1], time.monotonic() + self.per_call
 
     # --- ways a worker ends ---------------------------------------------------------------------
 
@@ -343,8 +434,11 @@ class _Driver:
         return time.monotonic_ns() - self.opened_ns
 
     def fail_current(self, rec: Record, skip_input: bool) -> Optional[Tuple[int, int]]:
-        """``rec`` for the setup or the call in flight; where the next worker resumes."""
+        """``rec`` for the setup or the call in flight; where the next worker resumes. Once the
+        job is over ("ending") its records stand: nothing is in flight."""
         self.close_region()
+        if self.phase == "ending":
+            return self.resume
         if self.phase != "calls":
             self.out.setup = rec
             return None
@@ -368,6 +462,17 @@ class _Driver:
         return self.fail_current(Record(Status.SANDBOX_VIOLATION, f"the measurement channel was corrupted ({exc}); "
                                                                   "the call's result was discarded"), skip_input=True)
 
+    def job_ended(self, msg: dict) -> Optional[Tuple[int, int]]:
+        """The server reaped the job's process: the end of a finished job, or the death of one
+        still in flight (killed by a limit or a signal, or it ended itself)."""
+        if self.phase == "ending":
+            return self.resume
+        if self.phase == "startup":
+            raise WorkerProtocolError("a job ended before any started")
+        rec = _death_record(msg.get("exit"), msg.get("signal"), self.worker.log_tail())
+        rec.message = "the job's process died: " + rec.message
+        return self.fail_current(rec, skip_input=True)
+
     def worker_died(self) -> Optional[Tuple[int, int]]:
         st = wait(self.child, 5.0)
         if self.phase == "startup":
@@ -380,11 +485,17 @@ class _Driver:
     # --- one handler per (frame, phase) ----------------------------------------------------------
 
     def on_ready(self, msg: dict):
-        self.worker_pid = int(msg["pid"])
+        int(msg["pid"])
         if self.audit is not None:
             self.audit.seal()
-        self.phase, self.deadline = "setup", time.monotonic() + self.per_call
         self.worker.ack(b"r")
+        self.worker.ready = True
+        self.phase, self.deadline = "job", time.monotonic() + self.per_call
+        self.worker.start_job(self.job, self.pos)
+
+    def on_started(self, msg: dict):
+        self.worker_pid = int(msg["pid"])
+        self.phase, self.deadline = "setup", time.monotonic() + self.per_call
 
     def on_start(self, msg: dict):
         if self.regions or self.result is not None:
@@ -426,6 +537,7 @@ class _Driver:
         if rec.status is not Status.OK:
             self.out.setup = Record(Status.SANDBOX_VIOLATION, "the harness's own empty call, forked after the "
                                     f"module body, failed ({rec.message}): the module body changed the harness")
+            self.worker.ack(b"q")  # the fork server ends the job
             return DONE, None
         self.worker.release(b"n", self.pos)
         self.canary, self.result, self.regions, self.served = False, None, 0, self.served + 1
@@ -450,6 +562,7 @@ class _Driver:
                 rec = Record(ended[0], ended[1], rss_bytes=rec.rss_bytes)
         self.out.calls[self.pos] = rec = over_budget(rec, cfg.budget)
         if cfg.stop_on_failure and rec.status is not Status.OK:
+            self.worker.ack(b"q")  # the fork server ends the job
             return DONE, None
         self.result, self.regions = None, 0
         self.served += 1
@@ -458,11 +571,17 @@ class _Driver:
         self.deadline = time.monotonic() + self.per_call
 
     def on_done(self, msg: dict):
+        if self.pos[0] < len(self.job.inputs) or self.result is not None:
+            raise wire.WireError("done before the last call was reaped")
         return DONE, None
 
-    HANDLERS = {("ready", "startup"): on_ready, ("start", "setup"): on_start, ("start", "calls"): on_start,
-                ("end", "setup"): on_end, ("setup", "setup"): on_setup, ("result", "calls"): on_result,
-                ("reaped", "calls"): on_reaped, ("done", "calls"): on_done}
+    def on_done_after_stop(self, msg: dict):
+        """The fork server ended after the parent's ``q``: the job's process now exits."""
+
+    HANDLERS = {("ready", "startup"): on_ready, ("started", "job"): on_started, ("start", "setup"): on_start,
+                ("start", "calls"): on_start, ("end", "setup"): on_end, ("setup", "setup"): on_setup,
+                ("result", "calls"): on_result, ("reaped", "calls"): on_reaped, ("done", "calls"): on_done,
+                ("done", "ending"): on_done_after_stop}
 
 
 DONE = "done"

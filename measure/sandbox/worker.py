@@ -92,7 +92,7 @@ import time  # noqa: E402
 
 import wire  # noqa: E402
 
-TO_PARENT, FROM_PARENT = 3, 4
+TO_PARENT, FROM_PARENT, CTL_OUT, CTL_IN = 3, 4, 5, 6  # the last two: the job server's own (mp_jobs)
 RUN_DIR = "run"
 SANDBOX_ERRNOS = {errno.EROFS, errno.EPERM, errno.EACCES, errno.ENETUNREACH, errno.ENETDOWN,
                   errno.EHOSTUNREACH, errno.EFBIG, errno.ENOSPC, errno.EDQUOT}
@@ -362,6 +362,7 @@ def load_workerlib():
     lib.mp_vg_dump.argtypes = [ctypes.c_char_p]
     lib.mp_vg_end.argtypes = lib.mp_region_end.argtypes = [ctypes.c_char_p]
     lib.mp_serve.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
+    lib.mp_jobs.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_char_p]
     return lib
 
 
@@ -470,23 +471,37 @@ def tampered(snap, len=len, type=type, vars=vars, all=all, str=str, zip=zip, get
 
 
 def main():
+    """The job server: ready once (the backend's log is sealed before any candidate runs), then
+    one forked process per job (mp_jobs), each from the same state."""
+    head = wire.recv(FROM_PARENT)
+    if head is None or head.get("t") != "worker":
+        os._exit(2)
+    lib = load_workerlib()
+    region = Region(head["mode"], lib)
+    streams = (sys.stdout, sys.stderr)
+    wire.send(TO_PARENT, {"t": "ready", "pid": os.getpid()})
+    await_ack(b"r")  # the parent has sealed the backend's log: no code of a candidate ran before
+    k = lib.mp_jobs(CTL_IN, CTL_OUT, RUN_DIR.encode())
+    if k < -1:
+        raise OSError(-2 - k, "the job server failed: " + os.strerror(-2 - k))
+    if k == 0:  # a job's own process
+        run_job(lib, region, streams)
+
+
+def run_job(lib, region, streams):
+    """One job: the candidate's module body (counted as setup), then its calls (mp_serve)."""
     job = wire.recv(FROM_PARENT)
     if job is None or job.get("t") != "job":
         os._exit(2)
-    lib = load_workerlib()
-    region = Region(job["mode"], lib)
+    wire.send(TO_PARENT, {"t": "started", "pid": os.getpid()})
     # The plan is fixed before any code of the candidate runs, in immutable objects (a dict or a
     # list found through the garbage collector could otherwise be rewritten: more warm-ups).
     n_inputs = int(job["n_inputs"])
-    streams = (sys.stdout, sys.stderr)
     # (only numbers: the worker's memory at the fork must not depend on how many calls follow)
     warmup, entry, filename = int(job["warmup"]), str(job["entry"]), str(job["filename"])
     i0, r0 = (int(x) for x in job.get("start", [0, 0]))
     repeat, canary_first = int(job["repeat"]), int(bool(job.get("canary")))
     n_calls = canary_first + (max(0, n_inputs - i0) * repeat - r0 if i0 < n_inputs else 0)
-
-    wire.send(TO_PARENT, {"t": "ready", "pid": os.getpid()})
-    await_ack(b"r")  # the parent has sealed the backend's log: no code of the candidate ran before
 
     # setup: compile (uncounted), then the module body (counted)
     try:
