@@ -164,13 +164,37 @@ static bool spawns(int64_t nr) {
     return nr == SYS_clone || nr == SYS_clone3;
 }
 
+/* Calls whose first argument is a process, user or exit status, never a descriptor: a worker that
+ * served many jobs reaches pid LOG_FD, and its waitpid(LOG_FD) is no touch of the log. */
+static bool first_arg_is_no_fd(int64_t nr) {
+    switch (nr) {
+    case SYS_wait4: case SYS_waitid: case SYS_kill: case SYS_tkill: case SYS_tgkill: case SYS_exit:
+    case SYS_exit_group: case SYS_setpgid: case SYS_getpgid: case SYS_getsid: case SYS_prlimit64:
+    case SYS_rt_sigqueueinfo: case SYS_rt_tgsigqueueinfo: case SYS_sched_setparam: case SYS_sched_getparam:
+    case SYS_sched_setscheduler: case SYS_sched_getscheduler: case SYS_sched_setaffinity:
+    case SYS_sched_getaffinity: case SYS_sched_rr_get_interval: case SYS_get_robust_list:
+    case SYS_process_vm_readv: case SYS_process_vm_writev: case SYS_kcmp: case SYS_setuid: case SYS_setgid:
+    case SYS_setreuid: case SYS_setregid: case SYS_setresuid: case SYS_setresgid: case SYS_setfsuid:
+    case SYS_setfsgid: case SYS_umask: case SYS_personality:
+#ifdef SYS_alarm
+    case SYS_alarm:
+#endif
+#ifdef SYS_pidfd_open
+    case SYS_pidfd_open:
+#endif
+        return true;
+    default:
+        return false;
+    }
+}
+
 /* Does guest syscall nr with these arguments name the log's descriptor? Every call whose first
- * argument is a descriptor, plus those that take one elsewhere (dup2/dup3 target, mmap's fd,
+ * argument may be a descriptor, plus those that take one elsewhere (dup2/dup3 target, mmap's fd,
  * sendfile/splice/copy_file_range's output, close_range's span). Over-broad is harmless: no
  * honest program uses descriptor LOG_FD. */
 static bool touches_log(int64_t nr, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a5) {
     const uint64_t fd = LOG_FD;
-    if (a1 == fd && nr != MP_QEMU_MARK) return true; /* read, write, close, fcntl, ioctl, fstat, lseek, ... */
+    if (a1 == fd && nr != MP_QEMU_MARK && !first_arg_is_no_fd(nr)) return true; /* read, write, close, ... */
 #ifdef SYS_dup2
     if (nr == SYS_dup2 && a2 == fd) return true;
 #endif

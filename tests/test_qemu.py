@@ -141,6 +141,16 @@ def test_a_candidate_that_reaches_for_its_count_is_a_sandbox_violation(qemu, ent
     assert all(s.instructions is None for s in r.samples)
 
 
+def test_a_process_numbered_like_the_logs_descriptor_is_no_touch_of_the_log(qemu):
+    # a worker that served many jobs reaches pid 1021 (the log's descriptor): waiting for that
+    # process, or signalling it, names a pid, not the descriptor
+    pids = Program("import os\ndef f(n):\n    for call in (lambda: os.kill(1021, 0), lambda: os.waitpid(1021, os.WNOHANG),"
+                   " lambda: os.getpgid(1021)):\n        try:\n            call()\n        except OSError:\n"
+                   "            pass\n    return n\n", entry="f", name="pids")
+    m = measure(pids, [[1]], Config(backend="qemu", repeat=1))
+    assert m.inputs[0].status is Status.OK, m.inputs[0].message
+
+
 def test_a_call_over_its_instruction_budget_is_a_censored_timeout(qemu):
     exact = counts(LOOP, n=20000, repeat=1)[0]
     m = measure(LOOP, [Input((20000,)), Input((10,))], Config(backend="qemu", repeat=1, budget=exact - 1))

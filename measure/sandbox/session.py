@@ -32,6 +32,7 @@ from .policy import INNER_DIR, Isolation, exposures, rlimits, run_ids
 
 STARTUP_SECONDS = 120.0  # interpreter (and valgrind) start-up, before the job's own deadlines
 PROTOCOL_GRACE = 0.5     # fork, copying the input and reporting around one call
+ENDING_SECONDS = 60.0    # a finished job's process exits and is reaped (a reused worker waits for it)
 MAX_PROCESSES = 32       # pids.max of a worker's cgroup (processes and threads), where cgroups allow: a
                          # call may start none, and a module body that forks in a loop must not
                          # starve the parent of the CPU it needs to enforce the timeout
@@ -422,7 +423,8 @@ class _Driver:
             except (wire.WireError, KeyError, TypeError, ValueError, WorkerProtocolError) as exc:
                 return self.corrupted(exc), False
             if end is not None:   # the job is over: its process ends, then the server says so
-                self.phase, self.resume, self.deadline = "ending", end[1], time.monotonic() + self.per_call
+                self.phase, self.resume = "ending", end[1]
+                self.deadline = time.monotonic() + min(self.per_call, ENDING_SECONDS)
 
     # --- ways a worker ends ---------------------------------------------------------------------
 
@@ -471,6 +473,9 @@ class _Driver:
             raise WorkerProtocolError("a job ended before any started")
         rec = _death_record(msg.get("exit"), msg.get("signal"), self.worker.log_tail())
         rec.message = "the job's process died: " + rec.message
+        ended = self.audit.skip() if self.audit is not None else None
+        if ended:  # the backend itself ended it (qemu: tampering, or a budget)
+            rec = Record(ended[0], ended[1])
         return self.fail_current(rec, skip_input=True)
 
     def worker_died(self) -> Optional[Tuple[int, int]]:
@@ -517,6 +522,8 @@ class _Driver:
         out.setup = _record(msg, self.backend, self.child, self.worker.run_view, self.worker_pid, "setup",
                             self.cfg.functions, self.audit)
         if out.setup.status is not Status.OK:
+            if msg.get("status") == "ok":
+                self.worker.ack(b"q")   # the worker, awaiting "s", ends the job on any other byte
             return DONE, None
         self.phase, self.deadline, self.regions = "calls", time.monotonic() + self.per_call, 0
         self.worker.release(b"s", self.pos)
