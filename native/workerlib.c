@@ -172,6 +172,22 @@ static int status_frame(char *body, size_t size, const char *type, int k, pid_t 
  * kill(-1) in the job reaches every process of the namespace but the server and the job itself. */
 static int mp_pool_init = 0;
 
+/* Wait for child pid, then kill and reap everything it left: as init of a PID namespace (or a
+ * job of a server that is), every other process; otherwise pid's process group. Its status. */
+static int reap(pid_t pid, int init) {
+    int st = 0;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {}
+    if (init) kill(-1, SIGKILL);
+    else kill(-pid, SIGKILL);
+    for (;;) {
+        pid_t r = waitpid(-1, NULL, init ? 0 : WNOHANG);
+        if (r > 0) continue;
+        if (r < 0 && errno == EINTR) continue;
+        break;
+    }
+    return st;
+}
+
 typedef void (*py_hook)(void);
 
 static pid_t python_fork(py_hook before, py_hook parent, py_hook child, int run_child_hook) {
@@ -296,16 +312,7 @@ EXPORT int mp_serve(int n, int report_fd, int ack_fd, const char *run_dir, int d
             if (deny_spawn_in_calls == 2) syscall(MP_QEMU_MARK, (long)MP_QEMU_DENY);
             return k;
         }
-        int st = 0;
-        while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {}
-        if (init) kill(-1, SIGKILL);
-        else kill(-pid, SIGKILL);
-        for (;;) {
-            pid_t r = waitpid(-1, NULL, init ? 0 : WNOHANG);
-            if (r > 0) continue;
-            if (r < 0 && errno == EINTR) continue;
-            break;
-        }
+        int st = reap(pid, init);
         char body[200];
         if (send_frame(report_fd, body, status_frame(body, sizeof body, "reaped", k, pid, st)) < 0) return -2 - errno;
         char ack;
@@ -362,16 +369,7 @@ EXPORT int mp_jobs(int ctl_in, int ctl_out, const char *run_dir) {
             prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); /* what the job starts comes back to it */
             return 0;
         }
-        int st = 0;
-        while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {}
-        if (init) kill(-1, SIGKILL);
-        else kill(-pid, SIGKILL);
-        for (;;) {
-            pid_t w = waitpid(-1, NULL, init ? 0 : WNOHANG);
-            if (w > 0) continue;
-            if (w < 0 && errno == EINTR) continue;
-            break;
-        }
+        int st = reap(pid, init);
         if (wipe_dir(run, 0) < 0) return -2 - errno;
         char body[200];
         if (send_frame(ctl_out, body, status_frame(body, sizeof body, "jobend", k, pid, st)) < 0) return -2 - errno;
