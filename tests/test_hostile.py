@@ -290,6 +290,36 @@ def test_a_forged_result_frame_neither_lowers_the_count_nor_the_time(backend):
         assert_not_cheaper(m, backend)
 
 
+# The job server's protocol: a call that has done its work writes the frames that end a job (done
+# on the shared channel, jobend there and on the server's control pipe, fd 5, closed in every job)
+# to have its region cut short or the job taken for over, on a worker kept for the next job.
+FORGED_END = ("import os\ndef f():\n    r = work()\n"
+              "    for fd, body in ((3, b'{\"t\":\"done\"}'), (3, b'{\"t\":\"jobend\",\"k\":0,\"pid\":2,\"exit\":0,"
+              "\"signal\":null}'), (5, b'{\"t\":\"jobend\",\"k\":0,\"pid\":2,\"exit\":0,\"signal\":null}')):\n"
+              "        try:\n            os.write(fd, len(body).to_bytes(4, 'big') + body)\n        except OSError:\n"
+              "            pass\n    return r\n")
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_call_that_forges_the_end_of_its_job_is_a_sandbox_violation_and_the_next_job_counts_honestly(backend):
+    from measure.run import WorkerReuse
+    from measure.sandbox.session import use_pool
+    cfg = backend_config(backend, repeat=1)
+    reuse = WorkerReuse()
+    reuse.enter_thread()   # as an Evaluator's thread: the worker is kept for the next job
+    try:
+        forged = measure(Program(WORK + FORGED_END, "f"), [Input((), ANSWER)], cfg)
+        after = measure(Program(WORK + "def f():\n    return work()\n", "f"), [Input((), ANSWER)], cfg)
+    finally:
+        reuse.close()
+        use_pool(None)
+    assert forged.inputs[0].status is Status.SANDBOX_VIOLATION, forged.inputs[0].message
+    assert all(metric(s) is None for s in forged.inputs[0].samples)
+    assert after.inputs[0].status is Status.OK
+    if backend != "time":
+        assert [s.instructions for s in after.inputs[0].samples] == [honest(backend)]
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("name, body, words", [
     ("work done in a forked child", "import os\ndef f():\n    if os.fork() == 0:\n        work()\n        os._exit(0)\n"
