@@ -206,6 +206,37 @@ static pid_t python_fork(py_hook before, py_hook parent, py_hook child, int run_
     return pid;
 }
 
+/* What both servers (mp_serve, mp_jobs) hold: CPython's fork hooks, whether the server may kill
+ * every other process of its PID namespace, and its run directory. */
+struct server {
+    py_hook before, parent, child;
+    int init;
+    int run;
+};
+
+/* Set a server up: the fork hooks, not dumpable (a process it forks, the same unprivileged user,
+ * can neither open this one's /proc/PID/mem nor any other of its /proc files, nor trace it), the
+ * run directory, and, when it is not init, the orphans of what it forks come back to it. */
+static int server_open(struct server *s, const char *run_dir, int init) {
+    s->before = (py_hook)dlsym(RTLD_DEFAULT, "PyOS_BeforeFork");
+    s->parent = (py_hook)dlsym(RTLD_DEFAULT, "PyOS_AfterFork_Parent");
+    s->child = (py_hook)dlsym(RTLD_DEFAULT, "PyOS_AfterFork_Child");
+    s->init = init;
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    s->run = open(run_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (s->run < 0) return -1;
+    if (!init) prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+    return 0;
+}
+
+/* A priming fork: whatever the fork hooks set up lazily the first time is set up before the
+ * first real fork, so that it starts from the same state as every later one. */
+static void server_prime(const struct server *s) {
+    pid_t prime = python_fork(s->before, s->parent, s->child, 0);
+    if (prime == 0) _exit(0);
+    if (prime > 0) while (waitpid(prime, NULL, 0) < 0 && errno == EINTR) {}
+}
+
 struct linux_dirent64 {
     unsigned long long d_ino;
     long long d_off;
@@ -280,28 +311,17 @@ static int deny_spawn(void) {
 }
 
 EXPORT int mp_serve(int n, int report_fd, int ack_fd, const char *run_dir, int deny_spawn_in_calls) {
-    py_hook before = (py_hook)dlsym(RTLD_DEFAULT, "PyOS_BeforeFork");
-    py_hook parent = (py_hook)dlsym(RTLD_DEFAULT, "PyOS_AfterFork_Parent");
-    py_hook child = (py_hook)dlsym(RTLD_DEFAULT, "PyOS_AfterFork_Child");
-    int init = getpid() == 1 || mp_pool_init;
-    /* not dumpable: a call (the same unprivileged user) can neither open this process's
-     * /proc/PID/mem nor any other of its /proc files; the calls inherit it */
-    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-    int run = open(run_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (run < 0) return -2 - errno;
-    if (!init) prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); /* orphans come back to us to be reaped */
+    struct server s;
+    if (server_open(&s, run_dir, getpid() == 1 || mp_pool_init) < 0) return -2 - errno;
+    int init = s.init, run = s.run;
     if (init) { /* processes the module body started do not run beside the calls */
         kill(-1, SIGKILL);
         while (waitpid(-1, NULL, 0) > 0 || errno == EINTR) {}
     }
     if (wipe_dir(run, 0) < 0) return -2 - errno; /* what the module body left is not a call's */
-    /* A priming fork: whatever the fork hooks set up lazily the first time is set up before
-     * the first counted call, so that it starts from the same state as every later one. */
-    pid_t prime = python_fork(before, parent, child, 0);
-    if (prime == 0) _exit(0);
-    if (prime > 0) while (waitpid(prime, NULL, 0) < 0 && errno == EINTR) {}
+    server_prime(&s);
     for (int k = 0; k < n; k++) {
-        pid_t pid = python_fork(before, parent, child, 1);
+        pid_t pid = python_fork(s.before, s.parent, s.child, 1);
         if (pid < 0) return -2 - errno;
         if (pid == 0) {
             close(run);
@@ -340,25 +360,17 @@ EXPORT int mp_serve(int n, int report_fd, int ack_fd, const char *run_dir, int d
  * Returns -1 in the server when ctl_in is closed (the parent is done with this worker), or
  * -2 - errno when a fork, the report or the wipe failed. */
 EXPORT int mp_jobs(int ctl_in, int ctl_out, const char *run_dir) {
-    py_hook before = (py_hook)dlsym(RTLD_DEFAULT, "PyOS_BeforeFork");
-    py_hook parent = (py_hook)dlsym(RTLD_DEFAULT, "PyOS_AfterFork_Parent");
-    py_hook child = (py_hook)dlsym(RTLD_DEFAULT, "PyOS_AfterFork_Child");
-    int init = getpid() == 1;
-    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-    int run = open(run_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (run < 0) return -2 - errno;
-    if (!init) prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-    pid_t prime = python_fork(before, parent, child, 0); /* see mp_serve */
-    if (prime == 0) _exit(0);
-    if (prime > 0) while (waitpid(prime, NULL, 0) < 0 && errno == EINTR) {}
-    for (int k = 0;; k++) {
+    struct server s;
+    if (server_open(&s, run_dir, getpid() == 1) < 0) return -2 - errno;
+    int init = s.init, run = s.run;
+    server_prime(&s);
+    for (int k = 0;; k++) { /* run_dir is empty: new, then emptied after each job */
         char go;
         ssize_t r;
         do { r = read(ctl_in, &go, 1); } while (r < 0 && errno == EINTR);
         if (r == 0) break;
         if (r < 0) return -2 - errno;
-        if (wipe_dir(run, 0) < 0) return -2 - errno;
-        pid_t pid = python_fork(before, parent, child, 1);
+        pid_t pid = python_fork(s.before, s.parent, s.child, 1);
         if (pid < 0) return -2 - errno;
         if (pid == 0) {
             close(run);

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from measure import Config, Input, Program, Status
+from measure import Config, Program, Status
 from measure.run import WorkerReuse, measure
 from measure.sandbox import session
 

@@ -64,62 +64,53 @@ FILES = {FUNCTION: ("data.json", "best_solutions.json", "testcases.json", "stres
 SETTINGS = (f"import sys\nif hasattr(sys, 'set_int_max_str_digits'):  # Python >= 3.11 (and late 3.7-3.10 releases)\n"
             f"    sys.set_int_max_str_digits({INT_DIGITS})\nsys.setrecursionlimit({RECURSION})\n")
 
-_STRESSFUL = '''\
-import random as _random
-import sys as _sys
-
-
-def coffe_input():
-    """COFFE's stressful input: its expression evaluated as COFFE evaluates it (random seeded
-    {seed} and in scope, int-to-str conversions up to {digits} digits)."""
-    limit = getattr(_sys, "set_int_max_str_digits", None)   # Python >= 3.11 (and late 3.7-3.10 releases)
-    saved = _sys.get_int_max_str_digits() if limit else None
-    if limit:
-        limit({digits})
-    try:
-        _random.seed({seed})
-        return eval(compile({source!r}, "<COFFE stressful input>", "eval"), {{"random": _random}})
-    finally:
-        if limit:
-            limit(saved)
-'''
-
-_GENERATOR = '''\
+# A stressful test as COFFE makes it, one function of trusted input code: random seeded {seed},
+# int-to-str conversions up to {digits} digits (restored after), then the test's own code.
+_INPUT = '''\
 import contextlib as _contextlib
 import io as _io
 import random as _random
 import sys as _sys
 
 
-def generate_input():
-    """COFFE's generate_input() module run as COFFE runs it: random seeded {seed}, the module in
-    fresh globals, then its generate_input(); int-to-str conversions up to {digits} digits; what
-    it prints is discarded."""
+def {name}():
+    """{doc}"""
     limit = getattr(_sys, "set_int_max_str_digits", None)   # Python >= 3.11 (and late 3.7-3.10 releases)
     saved = _sys.get_int_max_str_digits() if limit else None
     if limit:
         limit({digits})
     try:
         _random.seed({seed})
-        scope = {{}}
-        with _contextlib.redirect_stdout(_io.StringIO()):
-            exec(compile({source!r}, "<COFFE generate_input>", "exec"), scope)
-            return scope["generate_input"]()
+{body}
     finally:
         if limit:
             limit(saved)
 '''
+_EXPRESSION = '''\
+        return eval(compile({source!r}, "<COFFE stressful input>", "eval"), {{"random": _random}})'''
+_MODULE = '''\
+        scope = {{}}
+        with _contextlib.redirect_stdout(_io.StringIO()):
+            exec(compile({source!r}, "<COFFE generate_input>", "exec"), scope)
+            return scope["generate_input"]()'''
+
+
+def _coffe_input(name: str, doc: str, body: str, source: str) -> InputCode:
+    return InputCode(_INPUT.format(name=name, doc=doc, body=body.format(source=source), seed=SEED, digits=INT_DIGITS),
+                     name)
 
 
 def stressful_input(expression: str) -> InputCode:
     """A function-level stressful test (the argument list's expression) as trusted input code."""
-    return InputCode(_STRESSFUL.format(source=expression, seed=SEED, digits=INT_DIGITS), "coffe_input")
+    return _coffe_input("coffe_input", "COFFE's stressful input: its expression evaluated as COFFE evaluates it "
+                        "(random in scope).", _EXPRESSION, expression)
 
 
 def generator_input(module: str) -> InputCode:
     """A file-level stressful test (a module defining ``generate_input()``, which returns the
     program's standard input) as trusted input code."""
-    return InputCode(_GENERATOR.format(source=module, seed=SEED, digits=INT_DIGITS), "generate_input")
+    return _coffe_input("generate_input", "COFFE's generate_input() module run as COFFE runs it: in fresh globals, "
+                        "what it prints discarded.", _MODULE, module)
 
 
 # --- reading the folder --------------------------------------------------------------------------

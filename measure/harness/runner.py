@@ -18,7 +18,7 @@ from ..entry import SCRIPT_ENTRY
 from ..errors import InputFileError
 from ..model import Config, Measurement, Program, Status, metric_of
 from ..platform import platform_key, resolve_interpreter
-from ..run import WorkerReuse
+from ..run import WorkerReuse, measure
 from .. import wire
 from ..stats import hodges_lehmann
 from .cache import MeasurementCache, job_key
@@ -59,7 +59,6 @@ class Session:
         :class:`~measure.harness.inputs.InputCode`, evaluated here only when measured);
         deterministic backends go through the cache (a hit is reused only if every call was ok
         within ``timeout`` and ``budget``, :attr:`Config.budget`). ``where`` names the cases in errors."""
-        from ..run import measure
         cfg = Config(backend=self.backend.name, python=self.python, repeat=self.repeat, timeout=timeout,
                      stop_on_failure=stop_on_failure, budget=budget)
         key = job_key(program, [c.key() if isinstance(c, InputCode) else c for c in cases], cfg, self.platform)
