@@ -493,6 +493,9 @@ def run_job(lib, region, streams):
     job = wire.recv(FROM_PARENT)
     if job is None or job.get("t") != "job":
         os._exit(2)
+    # the threads this process has before any code of the candidate runs: one natively and under
+    # valgrind, and QEMU's own (its RCU thread) besides under qemu, where the guest's are host threads
+    own_threads = len(os.listdir("/proc/self/task"))
     wire.send(TO_PARENT, {"t": "started", "pid": os.getpid()})
     # The plan is fixed before any code of the candidate runs, in immutable objects (a dict or a
     # list found through the garbage collector could otherwise be rewritten: more warm-ups).
@@ -544,7 +547,7 @@ def run_job(lib, region, streams):
 
     # threads the module body left running may change the harness after its check, until the
     # fork server holds the GIL: then each call checks it again (in its fork, where they are gone)
-    recheck = snap if len(os.listdir("/proc/self/task")) > 1 else None
+    recheck = snap if len(os.listdir("/proc/self/task")) > own_threads else None
     k = lib.mp_serve(n_calls, TO_PARENT, FROM_PARENT, RUN_DIR.encode(), 2 if region.mode == "qemu" else 1)
     if k >= 0:  # a pristine fork: run call k
         i, r = call_at(k, i0, r0, repeat, canary_first)
