@@ -452,16 +452,33 @@ def test_a_module_body_that_patches_the_harness_is_refused(name, source):
     assert "changed the harness" in m.setup.message
 
 
-def test_no_code_of_the_candidate_runs_after_its_region():
-    # a result that would fill itself in when read, and an exception that forges a frame when printed
-    lazy = ("class Lazy(list):\n    def __iter__(self):\n        self[:] = [work()]\n        return list.__iter__(self)\n"
-            "def f():\n    return Lazy()")
-    m, _ = outcome(WORK + lazy, inputs=[Input((), [ANSWER])], cfg=backend_config("valgrind", repeat=1))
-    assert m.inputs[0].status is Status.WRONG_ANSWER and m.inputs[0].output == []
-    forge = ("import os\nclass E(Exception):\n    def __str__(self):\n        os._exit(0)\n"
-             "def f():\n    raise E('x')")
-    m, _ = outcome(forge, cfg=backend_config("valgrind", repeat=1))
-    assert m.inputs[0].status is Status.ERROR and "E: x" in m.inputs[0].message
+# a thread of the module body that waits until the setup's check has passed (it reads the harness's
+# own frames) and then, while the main thread waits on the parent, rebinds what each call uses to
+# read its input
+LATE_PATCH = """
+import sys, threading, pickle
+def _later():
+    main = threading.main_thread().ident
+    while True:
+        frame = sys._current_frames().get(main)
+        while frame is not None and frame.f_code.co_name != "run_job":
+            frame = frame.f_back
+        if frame is not None and "changed" in frame.f_locals:
+            pickle.loads = lambda blob: (0,)
+            return
+threading.Thread(target=_later, daemon=True).start()
+def f(*args):
+    return len(args)
+"""
+
+
+def test_a_thread_that_patches_the_harness_after_the_setups_check_and_ends_is_caught_in_every_call():
+    # (under qemu and valgrind a module body that starts a thread is refused at once: test_qemu.py)
+    m, _ = outcome(LATE_PATCH, inputs=([1, 2],), cfg=backend_config("time", repeat=2))
+    assert m.setup.status is Status.OK, m.setup.message
+    r = m.inputs[0]
+    assert [s.status for s in r.samples] == [Status.SANDBOX_VIOLATION] * 2, r.message
+    assert "the harness was changed before this call: pickle.loads was rebound" in r.message
 
 
 def test_a_killed_run_leaves_nothing_the_next_one_does_not_clean(tmp_path, monkeypatch):
@@ -577,3 +594,12 @@ def test_an_honest_module_body_is_not_taken_for_a_patch(source):
     m, _ = outcome(source + "def f():\n    return 1", cfg=Config(**{**CFG.__dict__, "python": base}))
     assert m.setup.status is Status.OK, m.setup.message
     assert m.inputs[0].status is Status.OK, m.inputs[0].message
+
+
+@pytest.mark.parametrize("backend", ["qemu", "valgrind"])
+def test_under_an_exact_counter_the_late_patching_thread_is_refused_with_the_setup(backend):
+    # qemu: a thread started while counted; valgrind: its canary call, forked after the module body
+    m, _ = outcome(LATE_PATCH, inputs=([1, 2],), cfg=backend_config(backend, repeat=2))
+    assert m.setup.status is Status.SANDBOX_VIOLATION
+    assert ("started a thread" if backend == "qemu" else "the harness was changed") in m.setup.message
+    assert all(s.instructions is None for s in m.inputs[0].samples)

@@ -545,9 +545,11 @@ def run_job(lib, region, streams):
         return
     await_ack(b"s")  # the parent has read the setup's counts
 
-    # threads the module body left running may change the harness after its check, until the
-    # fork server holds the GIL: then each call checks it again (in its fork, where they are gone)
-    recheck = snap if len(os.listdir("/proc/self/task")) > own_threads else None
+    # threads the module body started may have changed the harness after its check: those still
+    # running may go on until the fork server holds the GIL, so each call checks it again (in its
+    # fork, where they are gone); what those that have ended did is found here, once
+    alive = len(os.listdir("/proc/self/task")) > own_threads
+    recheck = snap if alive or tampered(snap) else None
     k = lib.mp_serve(n_calls, TO_PARENT, FROM_PARENT, RUN_DIR.encode(), 2 if region.mode == "qemu" else 1)
     if k >= 0:  # a pristine fork: run call k
         i, r = call_at(k, i0, r0, repeat, canary_first)
