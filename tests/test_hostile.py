@@ -468,17 +468,27 @@ def _later():
             return
 threading.Thread(target=_later, daemon=True).start()
 def f(*args):
-    return len(args)
+    return pickle.loads.__name__  # "<lambda>": the call ran on the patched harness
 """
 
 
 def test_a_thread_that_patches_the_harness_after_the_setups_check_and_ends_is_caught_in_every_call():
-    # (under qemu and valgrind a module body that starts a thread is refused at once: test_qemu.py)
-    m, _ = outcome(LATE_PATCH, inputs=([1, 2],), cfg=backend_config("time", repeat=2))
-    assert m.setup.status is Status.OK, m.setup.message
-    r = m.inputs[0]
-    assert [s.status for s in r.samples] == [Status.SANDBOX_VIOLATION] * 2, r.message
-    assert "the harness was changed before this call: pickle.loads was rebound" in r.message
+    # (under qemu and valgrind a module body that starts a thread is refused at once: below). The
+    # thread needs the GIL in a short window, which a loaded machine may not give it: a run where
+    # it got none has an unpatched harness, so it is tried again
+    caught = 0
+    for _ in range(10):
+        m, _ = outcome(LATE_PATCH, inputs=([1, 2],), cfg=backend_config("time", repeat=2))
+        assert m.setup.status is Status.OK, m.setup.message
+        r = m.inputs[0]
+        assert "<lambda>" not in [s.status is Status.OK and r.output for s in r.samples], "ran on a patched harness"
+        if r.samples[0].status is Status.SANDBOX_VIOLATION:
+            assert [s.status for s in r.samples] == [Status.SANDBOX_VIOLATION] * 2, r.message
+            assert "the harness was changed before this call: pickle.loads was rebound" in r.message
+            caught += 1
+            if caught == 2:
+                break
+    assert caught == 2
 
 
 def test_a_killed_run_leaves_nothing_the_next_one_does_not_clean(tmp_path, monkeypatch):
