@@ -161,7 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--warmup", type=int, default=d.warmup, metavar="W",
                      help=f"uncounted calls before each counted call (default {d.warmup}: first-call costs count)")
     run.add_argument("--timeout", type=float, default=d.timeout, metavar="SECONDS",
-                     help=f"wall-clock limit per call under the backend (default {d.timeout:g}; qemu runs code 7-16x "
+                     help=f"wall-clock limit per call under the backend (default {d.timeout:g}; qemu runs code 8-14x "
                           "slower than native, valgrind 40-105x)")
     run.add_argument("--memory", type=parse_size, default=d.memory, metavar="SIZE",
                      help=f"memory limit of the worker, e.g. 512M, 2G (default {d.memory // 2**30}G)")

@@ -63,7 +63,7 @@ class PerfError(BackendUnavailable, OSError):
 class PMUUnavailable(PerfError):
     cause = ("this kernel exposes no hardware PMU for this event (typical of virtual machines, "
              "cloud VMs and CI runners without a virtual PMU)")
-    remedy = ("use `--backend qemu` (deterministic, 7-16x native per call) or `--backend valgrind` (40-105x), "
+    remedy = ("use `--backend qemu` (deterministic, 8-14x native per call) or `--backend valgrind` (40-105x), "
               "or run on bare metal / a VM with a virtual PMU; software events (task-clock) still work")
 
 

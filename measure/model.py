@@ -167,7 +167,7 @@ class Config:
     warmup: uncounted calls before each counted call, in the same fork (caches they fill carry
         into the counted call: 0 counts first-call costs).
     timeout: wall-clock seconds allowed per counted call (and for the module body), under the
-        chosen backend: qemu runs code 7-16x slower than native and valgrind 40-105x, so raise it there.
+        chosen backend: qemu runs code 8-14x slower than native and valgrind 40-105x, so raise it there.
     memory: address-space limit of the worker in bytes (None: unlimited).
     output_limit: bytes a call may write to one file or to stdout/stderr.
     disk: bytes a call may store in all (its working directory is a tmpfs of this size; a call

@@ -3,7 +3,7 @@ the guest instructions between the worker's region markers exactly (native/qemu_
 
 Why: where there is no PMU the other deterministic counter is callgrind, at 40-105x native per
 call. QEMU translates each block once per process and the plugin adds its instruction count
-inline, and a forked call keeps the translations: 7-16x native on interpreter-bound code (benchmarks/bench_core.py).
+inline, and a forked call keeps the translations: 8-14x native on interpreter-bound code (benchmarks/bench_core.py).
 
 What the process sees: a fixed emulated CPU (:data:`CPU_MODELS`), not the host's, so the C
 library's and numpy's CPU dispatch, and with them the counts, are the same on every host of the
@@ -125,7 +125,7 @@ class QemuBackend(Backend):
     # QEMU runs CPython at about 2e9 guest instructions/s on this project's 2-core VM, quiet
     # (benchmarks/bench_core.py); 1e8 leaves a margin of 10x for a loaded machine
     min_rate = 1e8
-    call_overhead_s = 1.0  # a fork of the emulator: about 7 ms quiet
+    call_overhead_s = 1.0  # a fork of the emulator and its report: about 7 ms quiet
 
     def __init__(self, qemu: Optional[str] = None):
         self._path = qemu

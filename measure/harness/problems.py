@@ -43,7 +43,7 @@ from .. import wire
 from .inputs import Case, InputCode, decode
 from .runner import Session
 
-REFERENCE_TIMEOUT_S = 600.0  # per call, under the backend (qemu: 7-16x native, valgrind: 38-105x)
+REFERENCE_TIMEOUT_S = 600.0  # per call, under the backend (qemu: 8-14x native, valgrind: 38-105x)
 KINDS = ("function", "class", "script")
 COMPARES = ("exact", "whitespace", "float")
 
