@@ -54,17 +54,11 @@ def native_seconds(fn, n: int) -> float:
 
 
 FLOOR = """
-import sys, time
+import sys
 sys.path.insert(0, {here!r})
 import workloads
-fn, n = workloads.{name}, {n}
-fn(n)
-best = float("inf")
-for _ in range(5):
-    t = time.perf_counter()
-    fn(n)
-    best = min(best, time.perf_counter() - t)
-print(best)
+from bench_core import native_seconds
+print(native_seconds(workloads.{name}, {n}))
 """
 
 
