@@ -472,22 +472,25 @@ def f(*args):
 """
 
 
-def test_a_thread_that_patches_the_harness_after_the_setups_check_and_ends_is_caught_in_every_call():
-    # (under qemu and valgrind a module body that starts a thread is refused at once: below). The
-    # thread needs the GIL in a short window, which a loaded machine may not give it: a run where
-    # it got none has an unpatched harness, so it is tried again
+@pytest.mark.parametrize("backend", ["time", "valgrind"])
+def test_a_thread_that_patches_the_harness_after_the_setups_check_is_caught(backend):
+    # The thread needs the GIL in a short window, which a loaded machine may not give it: a run
+    # where it got none has an unpatched harness, so it is tried again. What catches it: each call
+    # (time), or valgrind's canary call, forked after the module body (the setup is refused)
     caught = 0
     for _ in range(10):
-        m, _ = outcome(LATE_PATCH, inputs=([1, 2],), cfg=backend_config("time", repeat=2))
-        assert m.setup.status is Status.OK, m.setup.message
+        m, _ = outcome(LATE_PATCH, inputs=([1, 2],), cfg=backend_config(backend, repeat=2))
         r = m.inputs[0]
         assert "<lambda>" not in [s.status is Status.OK and r.output for s in r.samples], "ran on a patched harness"
-        if r.samples[0].status is Status.SANDBOX_VIOLATION:
+        if m.setup.status is Status.SANDBOX_VIOLATION:
+            assert "the harness was changed" in m.setup.message
+            caught += 1
+        elif r.samples[0].status is Status.SANDBOX_VIOLATION:
             assert [s.status for s in r.samples] == [Status.SANDBOX_VIOLATION] * 2, r.message
             assert "the harness was changed before this call: pickle.loads was rebound" in r.message
             caught += 1
-            if caught == 2:
-                break
+        if caught == 2:
+            break
     assert caught == 2
 
 
@@ -606,10 +609,8 @@ def test_an_honest_module_body_is_not_taken_for_a_patch(source):
     assert m.inputs[0].status is Status.OK, m.inputs[0].message
 
 
-@pytest.mark.parametrize("backend", ["qemu", "valgrind"])
-def test_under_an_exact_counter_the_late_patching_thread_is_refused_with_the_setup(backend):
-    # qemu: a thread started while counted; valgrind: its canary call, forked after the module body
-    m, _ = outcome(LATE_PATCH, inputs=([1, 2],), cfg=backend_config(backend, repeat=2))
+def test_under_qemu_a_module_body_that_starts_a_thread_is_refused_with_the_setup():
+    m, _ = outcome(LATE_PATCH, inputs=([1, 2],), cfg=backend_config("qemu", repeat=2))
     assert m.setup.status is Status.SANDBOX_VIOLATION
-    assert ("started a thread" if backend == "qemu" else "the harness was changed") in m.setup.message
+    assert "started a thread" in m.setup.message
     assert all(s.instructions is None for s in m.inputs[0].samples)
